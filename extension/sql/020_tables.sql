@@ -1,0 +1,112 @@
+-- Agents, conversations, messages, calls ---------------------------------------
+--
+-- Every table carries agent_id, and every primary and unique key includes it,
+-- so Citus can distribute them all by agent_id and co-locate an agent's rows.
+
+CREATE TABLE switchboard.agents (
+    agent_id                uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    owner_id                uuid,
+    display_name            text NOT NULL DEFAULT '',
+    sms_enabled             boolean NOT NULL DEFAULT false,
+    auto_respond            boolean NOT NULL DEFAULT true,
+    welcome_message         text NOT NULL DEFAULT 'Hello! I''m an AI agent. How can I help you today?',
+    session_timeout_minutes integer NOT NULL DEFAULT 30
+                            CHECK (session_timeout_minutes BETWEEN 1 AND 1440),
+    max_daily_conversations integer NOT NULL DEFAULT 50
+                            CHECK (max_daily_conversations BETWEEN 1 AND 1000),
+    rate_limit_per_hour     integer NOT NULL DEFAULT 10
+                            CHECK (rate_limit_per_hour BETWEEN 1 AND 100),
+    default_region          text NOT NULL DEFAULT 'US' CHECK (default_region ~ '^[A-Z]{2}$'),
+    timezone                text NOT NULL DEFAULT 'UTC',
+    created_at              timestamptz NOT NULL DEFAULT now(),
+    updated_at              timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX agents_owner_id_idx ON switchboard.agents (owner_id);
+COMMENT ON TABLE switchboard.agents IS
+    'an AI agent that talks to people over SMS and calls, with its limits and settings';
+
+CREATE TABLE switchboard.blocked_numbers (
+    agent_id   uuid NOT NULL REFERENCES switchboard.agents ON DELETE CASCADE,
+    phone      text NOT NULL CHECK (phone ~ '^\+[1-9][0-9]{2,19}$'),
+    reason     text,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (agent_id, phone)
+);
+COMMENT ON TABLE switchboard.blocked_numbers IS
+    'numbers an agent refuses; stored in E.164, so any spelling of a number blocks it';
+
+CREATE TABLE switchboard.conversations (
+    agent_id         uuid NOT NULL REFERENCES switchboard.agents ON DELETE CASCADE,
+    conversation_id  uuid NOT NULL DEFAULT gen_random_uuid(),
+    phone            text NOT NULL CHECK (phone ~ '^\+[1-9][0-9]{2,19}$'),
+    session_id       uuid NOT NULL DEFAULT gen_random_uuid(),
+    status           text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'closed')),
+    message_count    integer NOT NULL DEFAULT 0,
+    inbound_count    integer NOT NULL DEFAULT 0,
+    outbound_count   integer NOT NULL DEFAULT 0,
+    first_message_at timestamptz,
+    last_message_at  timestamptz,
+    last_inbound_at  timestamptz,
+    is_active        boolean NOT NULL DEFAULT true,
+    -- the hourly limit's state: times of the accepted inbound messages of the
+    -- last hour, oldest first, at most rate_limit_per_hour of them
+    rate_window      timestamptz[] NOT NULL DEFAULT '{}',
+    created_at       timestamptz NOT NULL DEFAULT now(),
+    updated_at       timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (agent_id, conversation_id),
+    UNIQUE (agent_id, phone)
+);
+COMMENT ON TABLE switchboard.conversations IS
+    'one row per (agent, phone): the current session, counters and the hourly-limit state';
+
+CREATE TABLE switchboard.messages (
+    agent_id        uuid NOT NULL,
+    message_id      bigint GENERATED ALWAYS AS IDENTITY,
+    conversation_id uuid,
+    session_id      uuid,
+    direction       text NOT NULL CHECK (direction IN ('inbound', 'outbound')),
+    phone           text NOT NULL,
+    body            text NOT NULL DEFAULT '',
+    metadata        jsonb NOT NULL DEFAULT '{}',
+    decision        text NOT NULL DEFAULT 'accepted'
+                    CHECK (decision IN ('accepted', 'blocked', 'disabled', 'rate_limited', 'daily_limit')),
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (agent_id, message_id)
+);
+CREATE INDEX messages_conversation_idx ON switchboard.messages (agent_id, conversation_id, created_at);
+COMMENT ON TABLE switchboard.messages IS
+    'every inbound and outbound message, rejected inbound ones too, with the decision taken';
+
+CREATE TABLE switchboard.calls (
+    agent_id         uuid NOT NULL REFERENCES switchboard.agents ON DELETE CASCADE,
+    call_id          bigint GENERATED ALWAYS AS IDENTITY,
+    call_sid         text NOT NULL,
+    conversation_id  uuid,
+    caller           text NOT NULL CHECK (caller ~ '^\+[1-9][0-9]{2,19}$'),
+    status           text NOT NULL DEFAULT 'ringing'
+                     CHECK (status IN ('ringing', 'in_progress', 'completed', 'failed',
+                                       'busy', 'no_answer', 'canceled')),
+    started_at       timestamptz NOT NULL DEFAULT now(),
+    answered_at      timestamptz,
+    ended_at         timestamptz,
+    duration_seconds integer CHECK (duration_seconds >= 0),
+    transcript       text,
+    summary          text,
+    metadata         jsonb NOT NULL DEFAULT '{}',
+    created_at       timestamptz NOT NULL DEFAULT now(),
+    updated_at       timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (agent_id, call_id),
+    UNIQUE (agent_id, call_sid)
+);
+COMMENT ON TABLE switchboard.calls IS
+    'voice calls by provider call_sid, with the status state machine enforced by a trigger';
+
+-- internal: new conversations per agent and day (agent's timezone), for the daily limit
+CREATE TABLE switchboard.agent_daily_counters (
+    agent_id          uuid NOT NULL REFERENCES switchboard.agents ON DELETE CASCADE,
+    day               date NOT NULL,
+    new_conversations integer NOT NULL DEFAULT 0,
+    PRIMARY KEY (agent_id, day)
+);
+COMMENT ON TABLE switchboard.agent_daily_counters IS
+    'internal: new conversations per agent and day, the daily limit''s state';
