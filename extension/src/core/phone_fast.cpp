@@ -552,6 +552,18 @@ int strip_national_prefix(const Meta &m, const char *s, int n)
 }
 
 // ExtractCountryCode: the main metadata index and the digits it took, or -1.
+// For "+0...": whether MaybeExtractCountryCode without the plus certainly
+// finds no country code (no international prefix, not the region's code).
+bool retry_finds_nothing(const Meta &r, const char *d, int n)
+{
+    if (!r.idd.ok)
+        return false;
+    int m = run(r.idd, d, n, false);
+    if (m != no_match)
+        return false;
+    return !(n >= r.cc_length && memcmp(d, r.cc_text, r.cc_length) == 0);
+}
+
 int extract_country_code(const Tables &t, const char *s, int n, int &taken)
 {
     if (n == 0 || s[0] == '0')
@@ -594,6 +606,24 @@ char keypad(char lower)
 {
     static const char map[] = "22233344455566677778889999";
     return map[lower - 'a'];
+}
+
+// Whether a run of letters ends with an ASCII spelling of one of
+// libphonenumber's extension labels (e?xt(?:ensi(?:o|ó))?n?, anexo, x, int).
+bool ends_with_label(const Cp *run, int n)
+{
+    static const char *const labels[] = {"xt", "xtn", "xtensio", "xtension", "anexo", "x", "int"};
+    for (const char *label : labels) {
+        int m = static_cast<int>(strlen(label));
+        if (m > n)
+            continue;
+        bool same = true;
+        for (int i = 0; i < m && same; i++)
+            same = run[n - m + i].val == label[i];
+        if (same)
+            return true;
+    }
+    return false;
 }
 
 }  // namespace
@@ -678,6 +708,10 @@ Verdict normalize(std::string_view raw, const Region &region, E164 &out, Failure
             }
             // Non-ASCII digits are marked (| 0x40): alpha normalization drops them.
             unsigned zero;
+            if (cpv == 0xFF0B) {  // full-width plus
+                cps[n++] = {c_plus, '+', '+'};
+                continue;
+            }
             if (cpv == 0xA0)
                 zero = 0;
             else if (cpv >= 0x660 && cpv <= 0x669)
@@ -760,8 +794,8 @@ Verdict normalize(std::string_view raw, const Region &region, E164 &out, Failure
                     limit = 20;
                 else if (letters == 1 && cps[l].val == 'x')
                     limit = 9;
-                else if (letters > 0)
-                    return Verdict::fallback;  // another label, or letters before digits
+                else if (ends_with_label(cps + l, letters))
+                    return Verdict::fallback;  // another extension label
                 if (limit) {
                     ext_start = l;
                     while (ext_start > start && cps[ext_start - 1].cls == c_punct &&
@@ -869,8 +903,11 @@ Verdict normalize(std::string_view raw, const Region &region, E164 &out, Failure
         int taken = 0;
         cc_index = extract_country_code(t, d, dn, taken);
         if (cc_index < 0) {
-            if (plus && region_meta)
-                return Verdict::fallback;  // libphonenumber retries without the plus
+            // With a plus, libphonenumber tries again without it: the default
+            // region's international prefix, then its own country code.  We
+            // answer only when neither can apply.
+            if (plus && region_meta && !retry_finds_nothing(*region_meta, digits, nd2))
+                return Verdict::fallback;
             failure = Failure::invalid_country_code;
             return Verdict::answered;
         }
