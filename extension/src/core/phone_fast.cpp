@@ -674,6 +674,10 @@ Verdict normalize(std::string_view raw, const Region &region, E164 &out, Failure
         unsigned c = p[i];
         Cp cp{c_other, static_cast<char>(c), static_cast<char>(c)};
         if (c < 0x80) {
+            // Control characters are not "interchange valid" for libphonenumber's
+            // UTF-8 reader: leave them to it.
+            if (c < 0x20 || c == 0x7F)
+                return Verdict::fallback;
             i++;
             if (c >= '0' && c <= '9')
                 cp.cls = c_digit;
