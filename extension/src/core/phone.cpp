@@ -181,6 +181,10 @@ Failure normalize_reference(std::string_view raw, const Region &region, E164 &ou
 
 Failure normalize(std::string_view raw, const Region &region, E164 &out)
 {
+    // The first call of a backend builds the fast path's tables and
+    // libphonenumber's (for the fallback) at once, so no later row pays for them.
+    static const bool ready = (fast::warm_up(), (void) util(), true);
+    (void) ready;
     Failure failure;
     if (fast::normalize(raw, region, out, failure) == fast::Verdict::answered)
         return failure;
