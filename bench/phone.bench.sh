@@ -119,8 +119,9 @@ for f in a b c d; do
     for _ in $(seq "$SESSIONS"); do
         out=$(q -c "select bench.time_ns(\$w\$select $warm\$w\$)" \
             -c "select bench.time_ns('select count($timed) from bench.mixed')")
-        firsts+="$(echo "$out" | head -n 1)"$'\n'
-        runs+="$(echo "$out" | tail -n 1)"$'\n'
+        # (no `| head`: with pipefail its SIGPIPE could end the script)
+        firsts+="${out%%$'\n'*}"$'\n'
+        runs+="${out##*$'\n'}"$'\n'
     done
     mixed[$f]=$(printf '%s' "$runs" | median | awk -v n="$rows_mixed" '{printf "%.1f", $1 / n}')
     first[$f]=$(printf '%s' "$firsts" | median | awk '{printf "%.1f", $1 / 1e6}')
