@@ -1,7 +1,0 @@
-extension/src/core/phone_fast.o: extension/src/core/phone_fast.cpp \
- extension/include/switchboard/cpp_only.hpp \
- extension/include/switchboard/phone_fast.hpp \
- extension/include/switchboard/phone.hpp
-extension/include/switchboard/cpp_only.hpp:
-extension/include/switchboard/phone_fast.hpp:
-extension/include/switchboard/phone.hpp:
