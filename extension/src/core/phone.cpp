@@ -1,12 +1,12 @@
 // Phone-number normalization on top of libphonenumber.  See phone.hpp.
 #include "switchboard/cpp_only.hpp"
 #include "switchboard/phone.hpp"
+#include "switchboard/phone_fast.hpp"
 
 #include <phonenumbers/phonenumber.pb.h>
 #include <phonenumbers/phonenumberutil.h>
 
 #include <cstring>
-#include <set>
 #include <string>
 
 namespace switchboard::phone {
@@ -21,17 +21,6 @@ const PhoneNumberUtil &util()
 {
     static const PhoneNumberUtil *instance = PhoneNumberUtil::GetInstance();
     return *instance;
-}
-
-// The set of region codes libphonenumber supports, built once per backend.
-const std::set<std::string> &supported_regions()
-{
-    static const std::set<std::string> regions = [] {
-        std::set<std::string> r;
-        util().GetSupportedRegions(&r);
-        return r;
-    }();
-    return regions;
 }
 
 Failure from_parse_error(PhoneNumberUtil::ErrorType error)
@@ -153,7 +142,8 @@ Region parse_region(const char *data, size_t length, bool is_null)
         }
         region.code[i] = c;
     }
-    region.valid = supported_regions().count(std::string(region.code, 2)) > 0;
+    // The regions of libphonenumber's metadata (GetSupportedRegions), as a table.
+    region.valid = fast::region_supported(region.code[0], region.code[1]);
     return region;
 }
 
@@ -191,6 +181,13 @@ Failure normalize_reference(std::string_view raw, const Region &region, E164 &ou
 
 Failure normalize(std::string_view raw, const Region &region, E164 &out)
 {
+    // The first call of a backend builds the fast path's tables and
+    // libphonenumber's (for the fallback) at once, so no later row pays for them.
+    static const bool ready = (fast::warm_up(), (void) util(), true);
+    (void) ready;
+    Failure failure;
+    if (fast::normalize(raw, region, out, failure) == fast::Verdict::answered)
+        return failure;
     return normalize_reference(raw, region, out);
 }
 
