@@ -131,7 +131,10 @@ select w.who, w.ord, t.tab, o.op,
            when w.who = 'anon' then '42501: permission denied for schema switchboard'
            when w.who in ('owner', 'service_role') then
                'rows:' || case when o.op = 'insert' then 1 else a.n end
-           -- other owner: sees none of A's rows and cannot add one
+           -- other owner: sees none of A's rows and cannot add one; where a
+           -- BEFORE trigger looks the agent up first, it says so
+           when o.op = 'insert' and t.tab in ('blocked_numbers', 'messages') then
+               format('42501: permission denied for agent "%s"', pg_temp.fx('agent'))
            when o.op = 'insert' then
                format('42501: new row violates row-level security policy for table "%s"', t.tab)
            else 'rows:0'

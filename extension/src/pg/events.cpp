@@ -36,6 +36,7 @@ extern "C" {
 }
 
 #include "switchboard/limits.hpp"
+#include "switchboard/pg_security.hpp"
 #include "switchboard/phone.hpp"
 
 namespace limits = switchboard::limits;
@@ -209,23 +210,20 @@ Datum getdatum(int col, bool *isnull)
     return SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, col, isnull);
 }
 
+// Not found: 42501 under row-level security (someone else's agent and a
+// missing one look the same), else P0002; see switchboard/pg_security.hpp.
 [[noreturn]] void agent_not_found(Datum agent_id)
 {
-    ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND),
-                    errmsg("agent \"%s\" does not exist", DatumGetCString(DirectFunctionCall1(uuid_out, agent_id)))));
-    pg_unreachable();
+    switchboard::pg::raise_agent_not_found(agent_id);
 }
 
-[[noreturn]] void conversation_not_found(Datum conversation_id)
+[[noreturn]] void conversation_not_found(Datum agent_id, Datum conversation_id)
 {
-    ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND),
-                    errmsg("conversation \"%s\" does not exist",
-                           DatumGetCString(DirectFunctionCall1(uuid_out, conversation_id)))));
-    pg_unreachable();
+    switchboard::pg::raise_conversation_not_found(agent_id, conversation_id);
 }
 
-// Reads the agent's settings, or raises P0002.  Read on every event: a
-// settings change takes effect on the next one.
+// Reads the agent's settings, or raises P0002 (42501 under row-level
+// security).  Read on every event: a settings change takes effect on the next one.
 void load_agent(Datum agent_id, Agent *agent)
 {
     Datum args[1] = {agent_id};
@@ -649,7 +647,7 @@ SB_FUNCTION(record_outbound)
     if (SPI_processed == 0) {
         Agent agent;
         load_agent(agent_id, &agent);  // P0002 for an unknown agent first
-        conversation_not_found(conversation_id);
+        conversation_not_found(agent_id, conversation_id);
     }
     bool isnull;
     Datum session_id = getdatum(1, &isnull);
@@ -867,7 +865,7 @@ SB_FUNCTION(messages_bump_conversation)
     Datum args[2] = {agent_id, conversation_id};
     run(&conv_by_id_plan, args, nullptr, false, 0);
     if (SPI_processed == 0)
-        conversation_not_found(conversation_id);
+        conversation_not_found(agent_id, conversation_id);
     Datum current = SPI_datumTransfer(getdatum(1, &isnull), false, sizeof(pg_uuid_t));
     Datum last = getdatum(2, &isnull);
     bool has_last = !isnull;
