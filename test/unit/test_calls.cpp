@@ -185,3 +185,21 @@ TEST_CASE("record_call: late and repeated events", "[calls]")
     CHECK(busy.duration_seconds.value == 0);
     CHECK(busy.ended_at.value == 20 * S);
 }
+
+TEST_CASE("derive: infinite times derive nothing from them", "[calls]")
+{
+    CallState row;
+    row.status = Status::completed;
+    row.answered_at = {true, 0};
+    row.ended_at = {true, INT64_MAX};
+    derive(row, 5 * S);
+    CHECK_FALSE(row.duration_seconds.known);
+
+    CallState minus;
+    minus.status = Status::completed;
+    minus.ended_at = {true, INT64_MIN};
+    minus.duration_seconds = {true, 10};
+    derive(minus, 5 * S);
+    CHECK_FALSE(minus.answered_at.known);
+    CHECK(seconds_between(INT64_MIN + 1, INT64_MAX - 1) == INT32_MAX);
+}

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <climits>
 #include <string_view>
 
 namespace switchboard::calls {
@@ -61,6 +62,13 @@ const char *illegal_reason(Status from, Status to);
 
 inline constexpr int64_t usecs_per_second = 1000000;
 
+// Postgres's -infinity and infinity timestamps (DT_NOBEGIN, DT_NOEND): nothing
+// is derived from them.
+inline bool is_finite(int64_t t)
+{
+    return t != INT64_MIN && t != INT64_MAX;
+}
+
 // A nullable timestamp / integer, as plain data.
 struct OptTime {
     bool known = false;
@@ -108,6 +116,7 @@ CallState apply_event(const CallState &current, const CallEvent &event);
 //                                       (rounded down, never negative) when answered,
 //                                       0 for failed/busy/no_answer/canceled never answered,
 //                                       unknown (NULL) for a completed call never answered
+//                                       (and when a time is +-infinity)
 void derive(CallState &row, int64_t now);
 
 // Whole seconds from `from` to `to`, rounded down, clamped to 0..INT32_MAX.

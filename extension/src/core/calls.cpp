@@ -121,7 +121,8 @@ int32_t seconds_between(int64_t from, int64_t to)
 {
     if (to <= from)
         return 0;
-    int64_t seconds = (to - from) / usecs_per_second;
+    uint64_t seconds = (static_cast<uint64_t>(to) - static_cast<uint64_t>(from)) /
+                       static_cast<uint64_t>(usecs_per_second);
     return seconds > INT32_MAX ? INT32_MAX : static_cast<int32_t>(seconds);
 }
 
@@ -132,13 +133,15 @@ void derive(CallState &row, int64_t now)
         row.answered_at = {true, now};
     if (final && !row.ended_at.known)
         row.ended_at = {true, now};
-    if (row.status == Status::completed && !row.answered_at.known && row.duration_seconds.known)
+    if (row.status == Status::completed && !row.answered_at.known && row.duration_seconds.known &&
+        is_finite(row.ended_at.value) && row.duration_seconds.value >= 0)
         row.answered_at = {true, row.ended_at.value -
                                      static_cast<int64_t>(row.duration_seconds.value) * usecs_per_second};
     if (final && !row.duration_seconds.known) {
-        if (row.answered_at.known)
-            row.duration_seconds = {true, seconds_between(row.answered_at.value, row.ended_at.value)};
-        else if (row.status != Status::completed)
+        if (row.answered_at.known) {
+            if (is_finite(row.answered_at.value) && is_finite(row.ended_at.value))
+                row.duration_seconds = {true, seconds_between(row.answered_at.value, row.ended_at.value)};
+        } else if (row.status != Status::completed)
             row.duration_seconds = {true, 0};
         // a completed call whose answer time nobody told us: duration unknown
     }
