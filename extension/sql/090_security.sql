@@ -105,8 +105,9 @@ $$;
 -- Grants -------------------------------------------------------------------------
 --
 -- Nothing is executable by PUBLIC: the functions are granted per role by
--- grant_usage().  A function whose comment starts with "internal" (triggers,
--- guard_selftest, grant_usage itself) is granted to nobody.
+-- grant_usage().  Trigger functions (Postgres does not check EXECUTE when a
+-- trigger fires) and functions whose comment starts with "internal"
+-- (guard_selftest, grant_usage itself) are granted to nobody.
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA switchboard FROM PUBLIC;
 
 CREATE FUNCTION switchboard.grant_usage(role name)
@@ -128,6 +129,7 @@ BEGIN
           FROM pg_catalog.pg_proc p
          WHERE p.pronamespace = 'switchboard'::pg_catalog.regnamespace
            AND coalesce(pg_catalog.obj_description(p.oid, 'pg_proc'), '') !~ '^internal'
+           AND p.prorettype OPERATOR(pg_catalog.<>) 'pg_catalog.trigger'::pg_catalog.regtype
          ORDER BY 1
     LOOP
         EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %I', f, role);

@@ -21,6 +21,7 @@ extern "C" {
 
 #include "switchboard/calls.hpp"
 #include "switchboard/error.hpp"
+#include "switchboard/pg_security.hpp"
 #include "switchboard/phone.hpp"
 
 #include <string>
@@ -195,8 +196,8 @@ void ensure_conversation(const pg_uuid_t *agent, Datum phone_text, pg_uuid_t *ou
 {
     char *shown_uuid = DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(agent)));
     SPI_finish();
-    throw switchboard::Error(sqlstate::no_data_found,
-                             std::string("agent \"") + shown_uuid + "\" does not exist");
+    // P0002, or 42501 when row-level security hides it (switchboard/pg_security.hpp)
+    throw switchboard::pg::agent_not_found(shown_uuid);
 }
 
 [[noreturn]] void throw_null_argument(const char *name)
