@@ -3,7 +3,7 @@
 -- nothing granted, current_user_id, grant_usage for an app role.
 -- The Supabase-like fixture and the full matrix are test/scripts/supabase.sh.
 begin;
-select plan(43);
+select plan(45);
 
 -- every table: row-level security, a policy, registered for pg_dump
 select is((select count(*)::int from pg_class c
@@ -131,6 +131,13 @@ select is(pg_temp.as_app('0b000000-0000-4000-8000-000000000002',
 select is(pg_temp.as_app('0a000000-0000-4000-8000-000000000001',
                          $$select decision from switchboard.record_inbound('a0000000-0000-4000-8000-00000000000a', '+12015550142', 'again')$$),
           'accepted', 'the owner records through the app role');
+select is(pg_temp.as_app('0a000000-0000-4000-8000-000000000001',
+                         $$update switchboard.agents set owner_id = '0b000000-0000-4000-8000-000000000002' where agent_id = 'a0000000-0000-4000-8000-00000000000a'$$),
+          '42501: new row violates row-level security policy for table "agents"',
+          'an owner cannot hand its agent to someone else');
+select is(pg_temp.as_app('0a000000-0000-4000-8000-000000000001',
+                         $$update switchboard.conversations set rate_window = '{}' where agent_id = 'a0000000-0000-4000-8000-00000000000a' returning 'edited'$$),
+          'edited', 'an owner may edit its own conversation state (rate_window): documented, not protected');
 select is(pg_temp.as_app('00000000-0000-4000-8000-000000000000', 'select count(*) from switchboard.conversations'),
           '0', 'a subject owning nothing sees nothing');
 select is(pg_temp.as_app('', 'select count(*) from switchboard.agents'),
