@@ -8,7 +8,7 @@
 DROP SCHEMA IF EXISTS bench CASCADE;
 CREATE SCHEMA bench;
 
-CREATE TABLE bench.naive_conversations (LIKE switchboard.conversations INCLUDING ALL);
+CREATE TABLE bench.naive_conversations (LIKE switchboard.conversations INCLUDING ALL) WITH (fillfactor = 80);
 CREATE INDEX ON bench.naive_conversations (agent_id, created_at);
 CREATE TABLE bench.naive_messages (LIKE switchboard.messages INCLUDING ALL);
 CREATE INDEX ON bench.naive_messages (agent_id, phone, created_at);
@@ -17,7 +17,7 @@ CREATE TABLE bench.naive_daily_stats (
     agent_id uuid NOT NULL, day date NOT NULL, messages integer NOT NULL DEFAULT 0,
     PRIMARY KEY (agent_id, day));
 
-CREATE TABLE bench.floor_conversations (LIKE switchboard.conversations INCLUDING ALL);
+CREATE TABLE bench.floor_conversations (LIKE switchboard.conversations INCLUDING ALL) WITH (fillfactor = 80);
 CREATE TABLE bench.floor_messages (LIKE switchboard.messages INCLUDING ALL);
 
 CREATE FUNCTION bench.naive_record_inbound(p_agent uuid, p_from text, p_body text,
