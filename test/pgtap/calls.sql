@@ -345,9 +345,11 @@ create table evil.calls (agent_id uuid, call_sid text);
 create function evil.texteq_evil(text, text) returns boolean language sql as 'select false';
 create operator evil.= (leftarg = text, rightarg = text, function = evil.texteq_evil);
 set local search_path = evil, pg_catalog, public;
-select is((switchboard.record_call('ca110000-0000-0000-0000-000000000001', 'R1', '2015550102', 'completed')).is_new_call,
-          false, 'record_call under search_path = evil finds the existing call');
+create temp table evil_result as
+select * from switchboard.record_call('ca110000-0000-0000-0000-000000000001', 'R1', '2015550102', 'completed');
 reset search_path;
+select is((select is_new_call from evil_result), false,
+          'record_call under search_path = evil, pg_catalog finds the existing call');
 
 select * from finish();
 rollback;
