@@ -803,16 +803,16 @@ BEGIN
     ON CONFLICT (agent_id) DO UPDATE SET purged_before = greatest(h.purged_before, excluded.purged_before);
     LOOP
         DELETE FROM switchboard.messages m
-         WHERE m.ctid = ANY (ARRAY(SELECT x.ctid FROM switchboard.messages x
-                                    WHERE x.created_at < cutoff LIMIT 10000));
+         WHERE (m.agent_id, m.message_id) IN (SELECT x.agent_id, x.message_id FROM switchboard.messages x
+                                               WHERE x.created_at < cutoff LIMIT 10000);
         GET DIAGNOSTICS n = ROW_COUNT;
         EXIT WHEN n = 0;
         total := total + n;
     END LOOP;
     LOOP
         DELETE FROM switchboard.calls c
-         WHERE c.ctid = ANY (ARRAY(SELECT x.ctid FROM switchboard.calls x
-                                    WHERE x.started_at < cutoff LIMIT 10000));
+         WHERE (c.agent_id, c.call_id) IN (SELECT x.agent_id, x.call_id FROM switchboard.calls x
+                                            WHERE x.started_at < cutoff LIMIT 10000);
         GET DIAGNOSTICS n = ROW_COUNT;
         EXIT WHEN n = 0;
         total := total + n;
