@@ -195,15 +195,19 @@ DECLARE
     v_task int := 0; v_tok bigint := 0; v_pms numeric := 0; v_pn int := 0; v_j int := 0; v_s int := 0;
     v_cat text;
     p_dir text; p_at timestamptz;
+    p_id bigint;
     x_dir text; x_at timestamptz; x_day date; x_rep int := 0; x_lat numeric := 0;
     did bigint;
     my_x xid;
     my_c cid;
+    f_at timestamptz;
+    f_id bigint;
 BEGIN
     IF current_setting('switchboard.stats_rollup', true) = 'off' THEN
         RETURN NULL;
     END IF;
-    tz := switchboard.stats_agent_tz(NEW.agent_id);
+    SELECT a.timezone INTO tz FROM switchboard.agents a WHERE a.agent_id = NEW.agent_id;
+    tz := coalesce(tz, 'UTC');
     d := (NEW.created_at AT TIME ZONE tz)::date;
     IF NEW.direction = 'inbound' THEN
         v_in := 1;
@@ -219,7 +223,7 @@ BEGIN
         GET DIAGNOSTICS v_up = ROW_COUNT;
     ELSE
         v_out := 1;
-        IF switchboard.stats_is_task(md) THEN
+        IF md ?| ARRAY['tokens_used', 'processing_ms', 'success', 'category'] THEN
             v_task := 1;
             IF jsonb_typeof(md -> 'tokens_used') = 'number' THEN
                 v_tok := round((md ->> 'tokens_used')::numeric);
@@ -241,26 +245,32 @@ BEGIN
     IF NEW.conversation_id IS NOT NULL THEN
         -- one event of a conversation at a time (record_* already hold its row)
         PERFORM pg_advisory_xact_lock(1398145876, hashtext(NEW.conversation_id::text));
-        v_nc := switchboard.stats_note_first(NEW.agent_id, 'conversation', NEW.conversation_id,
-                                             NEW.created_at, NEW.message_id, d);
-        IF NEW.session_id IS NOT NULL THEN
-            v_ns := switchboard.stats_note_first(NEW.agent_id, 'session', NEW.session_id,
+        -- in order, the first message is known and earlier: one probe each
+        SELECT f.first_at, f.first_message_id INTO f_at, f_id FROM switchboard.stats_first f
+         WHERE f.agent_id = NEW.agent_id AND f.kind = 'conversation' AND f.id = NEW.conversation_id;
+        IF f_at IS NULL OR (NEW.created_at, NEW.message_id) < (f_at, f_id) THEN
+            v_nc := switchboard.stats_note_first(NEW.agent_id, 'conversation', NEW.conversation_id,
                                                  NEW.created_at, NEW.message_id, d);
+        END IF;
+        IF NEW.session_id IS NOT NULL THEN
+            f_at := NULL;
+            SELECT f.first_at, f.first_message_id INTO f_at, f_id FROM switchboard.stats_first f
+             WHERE f.agent_id = NEW.agent_id AND f.kind = 'session' AND f.id = NEW.session_id;
+            IF f_at IS NULL OR (NEW.created_at, NEW.message_id) < (f_at, f_id) THEN
+                v_ns := switchboard.stats_note_first(NEW.agent_id, 'session', NEW.session_id,
+                                                     NEW.created_at, NEW.message_id, d);
+            END IF;
         END IF;
         IF NEW.decision = 'accepted' THEN
             -- a reply is an outbound whose previous accepted message in the
             -- conversation is inbound; a message recorded late between two
-            -- others splits their pair.  Rows of this same statement after
-            -- this one are not counted yet (their own trigger runs next).
-            SELECT m.xmin, m.cmin INTO my_x, my_c FROM switchboard.messages m
-             WHERE m.agent_id = NEW.agent_id AND m.message_id = NEW.message_id;
-            SELECT m.direction, m.created_at INTO p_dir, p_at
+            -- others splits their pair.
+            SELECT m.direction, m.created_at, m.message_id INTO p_dir, p_at, p_id
               FROM switchboard.messages m
              WHERE m.agent_id = NEW.agent_id AND m.conversation_id = NEW.conversation_id
                AND m.created_at <= NEW.created_at
                AND (m.created_at, m.message_id) < (NEW.created_at, NEW.message_id)
                AND m.decision = 'accepted'
-               AND NOT (m.xmin = my_x AND m.cmin = my_c AND m.message_id > NEW.message_id)
              ORDER BY m.created_at DESC, m.message_id DESC LIMIT 1;
             SELECT m.direction, m.created_at INTO x_dir, x_at
               FROM switchboard.messages m
@@ -268,8 +278,29 @@ BEGIN
                AND m.created_at >= NEW.created_at
                AND (m.created_at, m.message_id) > (NEW.created_at, NEW.message_id)
                AND m.decision = 'accepted'
-               AND NOT (m.xmin = my_x AND m.cmin = my_c AND m.message_id > NEW.message_id)
              ORDER BY m.created_at, m.message_id LIMIT 1;
+            IF x_dir IS NOT NULL OR p_id > NEW.message_id THEN
+                -- not the in-order case: rows of this same statement after
+                -- this one are not counted yet (their own trigger runs next)
+                SELECT m.xmin, m.cmin INTO my_x, my_c FROM switchboard.messages m
+                 WHERE m.agent_id = NEW.agent_id AND m.message_id = NEW.message_id;
+                SELECT m.direction, m.created_at, m.message_id INTO p_dir, p_at, p_id
+                  FROM switchboard.messages m
+                 WHERE m.agent_id = NEW.agent_id AND m.conversation_id = NEW.conversation_id
+                   AND m.created_at <= NEW.created_at
+                   AND (m.created_at, m.message_id) < (NEW.created_at, NEW.message_id)
+                   AND m.decision = 'accepted'
+                   AND NOT (m.xmin = my_x AND m.cmin = my_c AND m.message_id > NEW.message_id)
+                 ORDER BY m.created_at DESC, m.message_id DESC LIMIT 1;
+                SELECT m.direction, m.created_at INTO x_dir, x_at
+                  FROM switchboard.messages m
+                 WHERE m.agent_id = NEW.agent_id AND m.conversation_id = NEW.conversation_id
+                   AND m.created_at >= NEW.created_at
+                   AND (m.created_at, m.message_id) > (NEW.created_at, NEW.message_id)
+                   AND m.decision = 'accepted'
+                   AND NOT (m.xmin = my_x AND m.cmin = my_c AND m.message_id > NEW.message_id)
+                 ORDER BY m.created_at, m.message_id LIMIT 1;
+            END IF;
             IF x_dir = 'outbound' THEN
                 IF p_dir = 'inbound' THEN
                     x_rep := -1;
@@ -347,7 +378,8 @@ BEGIN
        AND NEW.agent_id = OLD.agent_id THEN
         RETURN NULL;
     END IF;
-    tz := switchboard.stats_agent_tz(NEW.agent_id);
+    SELECT a.timezone INTO tz FROM switchboard.agents a WHERE a.agent_id = NEW.agent_id;
+    tz := coalesce(tz, 'UTC');
     d := (NEW.started_at AT TIME ZONE tz)::date;
     IF TG_OP = 'UPDATE' THEN
         od := (OLD.started_at AT TIME ZONE switchboard.stats_agent_tz(OLD.agent_id))::date;
@@ -706,6 +738,7 @@ DECLARE
     tz text;
     horizon timestamptz;
     lo date;
+    lo_h date;
     hi date := coalesce($3, 'infinity'::date);
     n bigint;
     total bigint := 0;
@@ -719,15 +752,17 @@ BEGIN
                   WHERE $1 IS NULL OR g.agent_id = $1 ORDER BY g.agent_id LOOP
         PERFORM pg_advisory_xact_lock(1398145877, hashtext(a::text));
         PERFORM switchboard.stats_fold(a);
-        lo := coalesce($2, '-infinity'::date);
+        lo_h := '-infinity'::date;
+        horizon := NULL;
         SELECT h.purged_before INTO horizon FROM switchboard.stats_horizon h WHERE h.agent_id = a;
         IF horizon IS NOT NULL THEN
             -- the first day that starts at or after the purge horizon: earlier
             -- days lost raw rows, so their rollups stay as they are
-            lo := greatest(lo, (horizon AT TIME ZONE tz)::date
-                               + CASE WHEN ((horizon AT TIME ZONE tz)::date::timestamp AT TIME ZONE tz) < horizon
-                                      THEN 1 ELSE 0 END);
+            lo_h := (horizon AT TIME ZONE tz)::date
+                    + CASE WHEN ((horizon AT TIME ZONE tz)::date::timestamp AT TIME ZONE tz) < horizon
+                           THEN 1 ELSE 0 END;
         END IF;
+        lo := greatest(coalesce($2, '-infinity'::date), lo_h);
         CONTINUE WHEN lo > hi;
 
         -- first messages of conversations and sessions (those of purged history stay)
@@ -747,6 +782,20 @@ BEGIN
          WHERE m.agent_id = a AND m.conversation_id IS NOT NULL AND m.session_id IS NOT NULL
          ORDER BY m.session_id, m.created_at, m.message_id
         ON CONFLICT DO NOTHING;
+
+        -- firsts were recomputed for every day: keep the days outside the
+        -- range in step (a first message may have moved in or out of them)
+        UPDATE switchboard.stats_daily s SET new_conversations = 0, new_sessions = 0
+         WHERE s.agent_id = a AND s.day >= lo_h AND s.day NOT BETWEEN lo AND hi
+           AND (s.new_conversations <> 0 OR s.new_sessions <> 0);
+        INSERT INTO switchboard.stats_daily AS t (agent_id, day, new_conversations, new_sessions)
+        SELECT a, f.first_day, count(*) FILTER (WHERE f.kind = 'conversation'),
+               count(*) FILTER (WHERE f.kind = 'session')
+          FROM switchboard.stats_first f
+         WHERE f.agent_id = a AND f.first_day >= lo_h AND f.first_day NOT BETWEEN lo AND hi
+         GROUP BY f.first_day
+        ON CONFLICT ON CONSTRAINT stats_daily_pkey DO UPDATE SET
+            new_conversations = excluded.new_conversations, new_sessions = excluded.new_sessions;
 
         DELETE FROM switchboard.stats_daily s WHERE s.agent_id = a AND s.day BETWEEN lo AND hi;
         DELETE FROM switchboard.stats_daily_category s WHERE s.agent_id = a AND s.day BETWEEN lo AND hi;
