@@ -21,7 +21,8 @@ insert into switchboard.messages (agent_id, conversation_id, session_id, directi
     ('00000000-0000-0000-0000-00000000005a', '00000000-0000-0000-0000-0000000005c2', '00000000-0000-0000-0000-0000000005e2', 'inbound', '+12015550102', 'rate_limited', '{}', '2026-01-11 13:05:00+00'),
     ('00000000-0000-0000-0000-00000000005a', null, null, 'inbound', '+12015550104', 'daily_limit', '{}', '2026-01-11 14:00:00+00'),
     ('00000000-0000-0000-0000-00000000005a', null, null, 'inbound', '+12015550105', 'disabled', '{}', '2026-01-11 15:00:00+00');
--- calls: completed, busy, still ringing; status moves count each call once
+-- calls: completed, busy, still ringing; status moves count each call once;
+-- durations are those of completed calls
 insert into switchboard.calls (agent_id, call_sid, caller, status, started_at) values
     ('00000000-0000-0000-0000-00000000005a', 'CA-r1', '+12015550101', 'ringing', '2026-01-11 16:00:00+00'),
     ('00000000-0000-0000-0000-00000000005a', 'CA-r2', '+12015550101', 'ringing', '2026-01-11 17:00:00+00'),
@@ -50,10 +51,12 @@ select inbound, accepted, blocked, rate_limited, daily_limit, disabled, outbound
 insert into switchboard.messages (agent_id, direction, phone, created_at)
 values ('00000000-0000-0000-0000-00000000005a', 'inbound', '+12015550109', '2026-01-12 12:00+00');
 select switchboard.rollup('00000000-0000-0000-0000-00000000005a');
-select switchboard.rollup();
+select switchboard.rollup() >= 0 as folded_all;
 -- rebuild over a range, then purge everything older than a day
 select switchboard.rebuild_stats('00000000-0000-0000-0000-00000000005a', '2026-01-10', '2026-01-12');
-select switchboard.purge('1 day');
+select switchboard.purge('1 day') >= 14 as purged;
+select (select count(*) from switchboard.messages where agent_id = '00000000-0000-0000-0000-00000000005a')
+     + (select count(*) from switchboard.calls where agent_id = '00000000-0000-0000-0000-00000000005a') as raw_rows_left;
 select count(*) as conversations_kept from switchboard.conversations where agent_id = '00000000-0000-0000-0000-00000000005a';
 select day, inbound, outbound from switchboard.daily_stats('00000000-0000-0000-0000-00000000005a', '2026-01-10', '2026-01-12');
 select switchboard.rebuild_stats('00000000-0000-0000-0000-00000000005a', '2026-01-10', '2026-01-12') as days_rebuilt;
@@ -66,5 +69,7 @@ select * from switchboard.agent_summary('00000000-0000-0000-0000-00000000005a', 
 select switchboard.rebuild_stats('00000000-0000-0000-0000-00000000dead');
 select switchboard.purge('-1 hour');
 delete from switchboard.agents where agent_id = '00000000-0000-0000-0000-00000000005a';
-select (select count(*) from switchboard.stats_daily) + (select count(*) from switchboard.stats_seen)
-     + (select count(*) from switchboard.stats_delta) + (select count(*) from switchboard.stats_first) as stats_rows_left;
+select (select count(*) from switchboard.stats_daily where agent_id = '00000000-0000-0000-0000-00000000005a')
+     + (select count(*) from switchboard.stats_seen where agent_id = '00000000-0000-0000-0000-00000000005a')
+     + (select count(*) from switchboard.stats_delta where agent_id = '00000000-0000-0000-0000-00000000005a')
+     + (select count(*) from switchboard.stats_first where agent_id = '00000000-0000-0000-0000-00000000005a') as stats_rows_left;

@@ -355,7 +355,8 @@ LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
             $3 * ($5 IS NOT NULL OR $4 IN ('in_progress', 'completed'))::int,
             $3 * ($4 = 'completed')::int, $3 * ($4 = 'failed')::int, $3 * ($4 = 'busy')::int,
             $3 * ($4 = 'no_answer')::int, $3 * ($4 = 'canceled')::int,
-            $3 * coalesce($6, 0), $3 * ($6 IS NOT NULL)::int, $7)
+            $3 * CASE WHEN $4 = 'completed' THEN coalesce($6, 0) ELSE 0 END,
+            $3 * ($4 = 'completed' AND $6 IS NOT NULL)::int, $7)
 $$;
 COMMENT ON FUNCTION switchboard.stats_call_delta(uuid, date, integer, text, timestamptz, integer, integer) IS
     'internal: stages a call row''s contribution (sgn -1 takes an old version back)';
@@ -718,7 +719,8 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
                count(*) FILTER (WHERE c.status = 'busy'),
                count(*) FILTER (WHERE c.status = 'no_answer'),
                count(*) FILTER (WHERE c.status = 'canceled'),
-               coalesce(sum(c.duration_seconds), 0), count(c.duration_seconds),
+               coalesce(sum(c.duration_seconds) FILTER (WHERE c.status = 'completed'), 0),
+               count(c.duration_seconds) FILTER (WHERE c.status = 'completed'),
                count(DISTINCT c.caller),
                0, 0, 0, 0, 0, 0, 0, 0
           FROM c GROUP BY c.day

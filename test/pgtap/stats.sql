@@ -173,7 +173,7 @@ select results_eq(
              count(*) filter (where answered_at is not null or status in ('in_progress', 'completed')),
              count(*) filter (where status = 'completed'), count(*) filter (where status = 'failed'),
              count(*) filter (where status = 'busy'), count(*) filter (where status = 'no_answer'),
-             count(*) filter (where status = 'canceled'), coalesce(sum(duration_seconds), 0)::bigint,
+             count(*) filter (where status = 'canceled'), coalesce(sum(duration_seconds) filter (where status = 'completed'), 0)::bigint,
              count(distinct caller)
         from switchboard.calls where agent_id = '00000000-0000-0000-0000-0000000000a1'
        group by 1 order by 1$$,
