@@ -143,6 +143,10 @@ select '$1', 'CA$2-' || d || '-' || i, '+1973555' || lpad((hashtext(d::text || '
 SQL
 }
 q -c "insert into switchboard.agents (agent_id, timezone) values ('$AG', 'UTC')"
+q -c "insert into switchboard.conversations (agent_id, conversation_id, session_id, phone)
+      select '$AG', ('00000000-0000-0000-0001-' || lpad(p::text, 12, '0'))::uuid,
+             ('00000000-0000-0000-0001-' || lpad(p::text, 12, '0'))::uuid, '+1973555' || lpad(p::text, 4, '0')
+        from generate_series(0, 1023) p"
 t0=$(date +%s)
 seed_history $AG 0 $DAYS $PERDAY
 q -c "select switchboard.rebuild_stats('$AG')" >/dev/null
