@@ -200,13 +200,47 @@ DECLARE
     did bigint;
     my_x xid;
     my_c cid;
-    f_at timestamptz;
-    f_id bigint;
+    c_at timestamptz;
+    c_id bigint;
+    s_at timestamptz;
+    s_id bigint;
 BEGIN
     IF current_setting('switchboard.stats_rollup', true) = 'off' THEN
         RETURN NULL;
     END IF;
-    SELECT a.timezone INTO tz FROM switchboard.agents a WHERE a.agent_id = NEW.agent_id;
+    IF NEW.conversation_id IS NULL THEN
+        SELECT a.timezone INTO tz FROM switchboard.agents a WHERE a.agent_id = NEW.agent_id;
+    ELSE
+        -- one event of a conversation at a time (record_* already hold its row),
+        -- then everything this event needs in one statement: the agent's
+        -- timezone, the first messages known, the accepted neighbours
+        PERFORM pg_advisory_xact_lock(1398145876, hashtext(NEW.conversation_id::text));
+        SELECT (SELECT a.timezone FROM switchboard.agents a WHERE a.agent_id = NEW.agent_id),
+               fc.first_at, fc.first_message_id, fs.first_at, fs.first_message_id,
+               p.direction, p.created_at, p.message_id, x.direction, x.created_at
+          INTO tz, c_at, c_id, s_at, s_id, p_dir, p_at, p_id, x_dir, x_at
+          FROM (SELECT 1) one
+          LEFT JOIN switchboard.stats_first fc
+                 ON fc.agent_id = NEW.agent_id AND fc.kind = 'conversation' AND fc.id = NEW.conversation_id
+          LEFT JOIN switchboard.stats_first fs
+                 ON fs.agent_id = NEW.agent_id AND fs.kind = 'session' AND fs.id = NEW.session_id
+          LEFT JOIN LATERAL (
+              SELECT m.direction, m.created_at, m.message_id FROM switchboard.messages m
+               WHERE NEW.decision = 'accepted'
+                 AND m.agent_id = NEW.agent_id AND m.conversation_id = NEW.conversation_id
+                 AND m.created_at <= NEW.created_at
+                 AND (m.created_at, m.message_id) < (NEW.created_at, NEW.message_id)
+                 AND m.decision = 'accepted'
+               ORDER BY m.created_at DESC, m.message_id DESC LIMIT 1) p ON true
+          LEFT JOIN LATERAL (
+              SELECT m.direction, m.created_at FROM switchboard.messages m
+               WHERE NEW.decision = 'accepted'
+                 AND m.agent_id = NEW.agent_id AND m.conversation_id = NEW.conversation_id
+                 AND m.created_at >= NEW.created_at
+                 AND (m.created_at, m.message_id) > (NEW.created_at, NEW.message_id)
+                 AND m.decision = 'accepted'
+               ORDER BY m.created_at, m.message_id LIMIT 1) x ON true;
+    END IF;
     tz := coalesce(tz, 'UTC');
     d := (NEW.created_at AT TIME ZONE tz)::date;
     IF NEW.direction = 'inbound' THEN
@@ -243,42 +277,18 @@ BEGIN
     END IF;
 
     IF NEW.conversation_id IS NOT NULL THEN
-        -- one event of a conversation at a time (record_* already hold its row)
-        PERFORM pg_advisory_xact_lock(1398145876, hashtext(NEW.conversation_id::text));
-        -- in order, the first message is known and earlier: one probe each
-        SELECT f.first_at, f.first_message_id INTO f_at, f_id FROM switchboard.stats_first f
-         WHERE f.agent_id = NEW.agent_id AND f.kind = 'conversation' AND f.id = NEW.conversation_id;
-        IF f_at IS NULL OR (NEW.created_at, NEW.message_id) < (f_at, f_id) THEN
+        IF c_at IS NULL OR (NEW.created_at, NEW.message_id) < (c_at, c_id) THEN
             v_nc := switchboard.stats_note_first(NEW.agent_id, 'conversation', NEW.conversation_id,
                                                  NEW.created_at, NEW.message_id, d);
         END IF;
-        IF NEW.session_id IS NOT NULL THEN
-            f_at := NULL;
-            SELECT f.first_at, f.first_message_id INTO f_at, f_id FROM switchboard.stats_first f
-             WHERE f.agent_id = NEW.agent_id AND f.kind = 'session' AND f.id = NEW.session_id;
-            IF f_at IS NULL OR (NEW.created_at, NEW.message_id) < (f_at, f_id) THEN
-                v_ns := switchboard.stats_note_first(NEW.agent_id, 'session', NEW.session_id,
-                                                     NEW.created_at, NEW.message_id, d);
-            END IF;
+        IF NEW.session_id IS NOT NULL AND (s_at IS NULL OR (NEW.created_at, NEW.message_id) < (s_at, s_id)) THEN
+            v_ns := switchboard.stats_note_first(NEW.agent_id, 'session', NEW.session_id,
+                                                 NEW.created_at, NEW.message_id, d);
         END IF;
         IF NEW.decision = 'accepted' THEN
             -- a reply is an outbound whose previous accepted message in the
             -- conversation is inbound; a message recorded late between two
             -- others splits their pair.
-            SELECT m.direction, m.created_at, m.message_id INTO p_dir, p_at, p_id
-              FROM switchboard.messages m
-             WHERE m.agent_id = NEW.agent_id AND m.conversation_id = NEW.conversation_id
-               AND m.created_at <= NEW.created_at
-               AND (m.created_at, m.message_id) < (NEW.created_at, NEW.message_id)
-               AND m.decision = 'accepted'
-             ORDER BY m.created_at DESC, m.message_id DESC LIMIT 1;
-            SELECT m.direction, m.created_at INTO x_dir, x_at
-              FROM switchboard.messages m
-             WHERE m.agent_id = NEW.agent_id AND m.conversation_id = NEW.conversation_id
-               AND m.created_at >= NEW.created_at
-               AND (m.created_at, m.message_id) > (NEW.created_at, NEW.message_id)
-               AND m.decision = 'accepted'
-             ORDER BY m.created_at, m.message_id LIMIT 1;
             IF x_dir IS NOT NULL OR p_id > NEW.message_id THEN
                 -- not the in-order case: rows of this same statement after
                 -- this one are not counted yet (their own trigger runs next)
@@ -486,13 +496,47 @@ COMMENT ON FUNCTION switchboard.rollup(uuid) IS
 -- per-day totals for an agent: folded rows plus what is still staged
 CREATE FUNCTION switchboard.stats_days(agent_id uuid, lo date, hi date)
 RETURNS TABLE (day date, inbound bigint, accepted bigint, blocked bigint, rate_limited bigint, daily_limit bigint, disabled bigint, outbound bigint, new_conversations bigint, new_sessions bigint, unique_phones bigint, calls_total bigint, calls_answered bigint, calls_completed bigint, calls_failed bigint, calls_busy bigint, calls_no_answer bigint, calls_canceled bigint, call_duration_total bigint, call_duration_count bigint, unique_callers bigint, replies bigint, reply_latency_total numeric, ai_tasks bigint, ai_tokens bigint, ai_processing_ms_total numeric, ai_processing_count bigint, ai_judged bigint, ai_succeeded bigint, categories jsonb)
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
     WITH x AS (
         SELECT s.day, inbound, accepted, blocked, rate_limited, daily_limit, disabled, outbound, new_conversations, new_sessions, unique_phones, calls_total, calls_answered, calls_completed, calls_failed, calls_busy, calls_no_answer, calls_canceled, call_duration_total, call_duration_count, unique_callers, replies, reply_latency_total, ai_tasks, ai_tokens, ai_processing_ms_total, ai_processing_count, ai_judged, ai_succeeded FROM switchboard.stats_daily s
          WHERE s.agent_id = $1 AND s.day BETWEEN $2 AND $3
         UNION ALL
         SELECT s.day, inbound, accepted, blocked, rate_limited, daily_limit, disabled, outbound, new_conversations, new_sessions, unique_phones, calls_total, calls_answered, calls_completed, calls_failed, calls_busy, calls_no_answer, calls_canceled, call_duration_total, call_duration_count, unique_callers, replies, reply_latency_total, ai_tasks, ai_tokens, ai_processing_ms_total, ai_processing_count, ai_judged, ai_succeeded FROM switchboard.stats_delta s
          WHERE s.agent_id = $1 AND s.day BETWEEN $2 AND $3
+    ), xs AS (
+        SELECT x.day,
+               sum(x.inbound) AS inbound,
+               sum(x.accepted) AS accepted,
+               sum(x.blocked) AS blocked,
+               sum(x.rate_limited) AS rate_limited,
+               sum(x.daily_limit) AS daily_limit,
+               sum(x.disabled) AS disabled,
+               sum(x.outbound) AS outbound,
+               sum(x.new_conversations) AS new_conversations,
+               sum(x.new_sessions) AS new_sessions,
+               sum(x.unique_phones) AS unique_phones,
+               sum(x.calls_total) AS calls_total,
+               sum(x.calls_answered) AS calls_answered,
+               sum(x.calls_completed) AS calls_completed,
+               sum(x.calls_failed) AS calls_failed,
+               sum(x.calls_busy) AS calls_busy,
+               sum(x.calls_no_answer) AS calls_no_answer,
+               sum(x.calls_canceled) AS calls_canceled,
+               sum(x.call_duration_total) AS call_duration_total,
+               sum(x.call_duration_count) AS call_duration_count,
+               sum(x.unique_callers) AS unique_callers,
+               sum(x.replies) AS replies,
+               sum(x.reply_latency_total) AS reply_latency_total,
+               sum(x.ai_tasks) AS ai_tasks,
+               sum(x.ai_tokens) AS ai_tokens,
+               sum(x.ai_processing_ms_total) AS ai_processing_ms_total,
+               sum(x.ai_processing_count) AS ai_processing_count,
+               sum(x.ai_judged) AS ai_judged,
+               sum(x.ai_succeeded) AS ai_succeeded
+          FROM x GROUP BY x.day
     ), c AS (
         SELECT y.day, jsonb_object_agg(y.category, jsonb_build_object(
                    'tasks', y.tasks, 'tokens', y.tokens, 'judged', y.judged, 'succeeded', y.succeeded)
@@ -511,41 +555,41 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
          GROUP BY y.day
     )
     SELECT g.day::date,
-           coalesce(sum(x.inbound), 0)::bigint,
-           coalesce(sum(x.accepted), 0)::bigint,
-           coalesce(sum(x.blocked), 0)::bigint,
-           coalesce(sum(x.rate_limited), 0)::bigint,
-           coalesce(sum(x.daily_limit), 0)::bigint,
-           coalesce(sum(x.disabled), 0)::bigint,
-           coalesce(sum(x.outbound), 0)::bigint,
-           coalesce(sum(x.new_conversations), 0)::bigint,
-           coalesce(sum(x.new_sessions), 0)::bigint,
-           coalesce(sum(x.unique_phones), 0)::bigint,
-           coalesce(sum(x.calls_total), 0)::bigint,
-           coalesce(sum(x.calls_answered), 0)::bigint,
-           coalesce(sum(x.calls_completed), 0)::bigint,
-           coalesce(sum(x.calls_failed), 0)::bigint,
-           coalesce(sum(x.calls_busy), 0)::bigint,
-           coalesce(sum(x.calls_no_answer), 0)::bigint,
-           coalesce(sum(x.calls_canceled), 0)::bigint,
-           coalesce(sum(x.call_duration_total), 0)::bigint,
-           coalesce(sum(x.call_duration_count), 0)::bigint,
-           coalesce(sum(x.unique_callers), 0)::bigint,
-           coalesce(sum(x.replies), 0)::bigint,
-           coalesce(sum(x.reply_latency_total), 0)::numeric,
-           coalesce(sum(x.ai_tasks), 0)::bigint,
-           coalesce(sum(x.ai_tokens), 0)::bigint,
-           coalesce(sum(x.ai_processing_ms_total), 0)::numeric,
-           coalesce(sum(x.ai_processing_count), 0)::bigint,
-           coalesce(sum(x.ai_judged), 0)::bigint,
-           coalesce(sum(x.ai_succeeded), 0)::bigint,
-           coalesce(min(c.categories::text)::jsonb, '{}')
+           coalesce(xs.inbound, 0)::bigint,
+           coalesce(xs.accepted, 0)::bigint,
+           coalesce(xs.blocked, 0)::bigint,
+           coalesce(xs.rate_limited, 0)::bigint,
+           coalesce(xs.daily_limit, 0)::bigint,
+           coalesce(xs.disabled, 0)::bigint,
+           coalesce(xs.outbound, 0)::bigint,
+           coalesce(xs.new_conversations, 0)::bigint,
+           coalesce(xs.new_sessions, 0)::bigint,
+           coalesce(xs.unique_phones, 0)::bigint,
+           coalesce(xs.calls_total, 0)::bigint,
+           coalesce(xs.calls_answered, 0)::bigint,
+           coalesce(xs.calls_completed, 0)::bigint,
+           coalesce(xs.calls_failed, 0)::bigint,
+           coalesce(xs.calls_busy, 0)::bigint,
+           coalesce(xs.calls_no_answer, 0)::bigint,
+           coalesce(xs.calls_canceled, 0)::bigint,
+           coalesce(xs.call_duration_total, 0)::bigint,
+           coalesce(xs.call_duration_count, 0)::bigint,
+           coalesce(xs.unique_callers, 0)::bigint,
+           coalesce(xs.replies, 0)::bigint,
+           coalesce(xs.reply_latency_total, 0)::numeric,
+           coalesce(xs.ai_tasks, 0)::bigint,
+           coalesce(xs.ai_tokens, 0)::bigint,
+           coalesce(xs.ai_processing_ms_total, 0)::numeric,
+           coalesce(xs.ai_processing_count, 0)::bigint,
+           coalesce(xs.ai_judged, 0)::bigint,
+           coalesce(xs.ai_succeeded, 0)::bigint,
+           coalesce(c.categories, '{}'::jsonb)
       FROM generate_series($2::timestamp, $3::timestamp, interval '1 day') g(day)
-      LEFT JOIN x ON x.day = g.day::date
+      LEFT JOIN xs ON xs.day = g.day::date
       LEFT JOIN c ON c.day = g.day::date
-     GROUP BY g.day
-     ORDER BY g.day
-$$;
+     ORDER BY g.day;
+END
+$fn$;
 COMMENT ON FUNCTION switchboard.stats_days(uuid, date, date) IS
     'internal: raw per-day counters of an agent over a range (folded plus staged), one row per day';
 
