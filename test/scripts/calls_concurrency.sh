@@ -93,6 +93,35 @@ check "8 racing sessions: one conversation per caller" \
       "$(q "select count(*) from switchboard.conversations where agent_id = 'cc000000-0000-0000-0000-000000000001'
               and phone like '+1201555%'")" 50
 
+# --- 3. deterministic races: B arrives while A's transaction is open ------------
+# A updates (or inserts) the call and holds its transaction open for 2 s; B's
+# record_call must wait, see that the row moved on (or now exists) and apply its
+# event to A's version: both updates kept, no error.
+for kind in update insert; do
+    sid="HOLD-$kind"
+    phone="+1201555$( [ $kind = update ] && echo 0901 || echo 0902 )"
+    [ $kind = update ] && q "select 1 from switchboard.record_call('cc000000-0000-0000-0000-000000000001', '$sid', '$phone',
+                              'ringing', '2025-01-01 10:00:00+00')" >/dev/null
+    psql -X -q -v ON_ERROR_STOP=1 -d $DB -c "begin" \
+        -c "select 1 from switchboard.record_call('cc000000-0000-0000-0000-000000000001', '$sid', '$phone',
+                'in-progress', '2025-01-01 10:00:05+00', null, '{\"a\": 1}')" \
+        -c "select pg_sleep(2)" -c "commit" >/dev/null 2>/tmp/calls_hold_$$.err &
+    holder=$!
+    sleep 0.7
+    start=$(date +%s.%N)
+    b=$(q "select status || ',' || is_new_call from switchboard.record_call('cc000000-0000-0000-0000-000000000001', '$sid',
+              '$phone', 'completed', '2025-01-01 10:01:05+00', null, '{\"b\": 2}')" 2>&1)
+    end=$(date +%s.%N)
+    wait $holder; hrc=$?
+    cat /tmp/calls_hold_$$.err; rm -f /tmp/calls_hold_$$.err
+    check "$kind race: A committed" "$hrc" 0
+    check "$kind race: B waited for A" "$(awk -v a="$start" -v b="$end" 'BEGIN { print (b - a > 1.0) ? "waited" : "did not wait" }')" waited
+    check "$kind race: B applied its event to A's row" "$b" "completed,false"
+    check "$kind race: both updates kept" \
+          "$(q "select status || ' ' || metadata::text || ' ' || duration_seconds from switchboard.calls where call_sid = '$sid'")" \
+          'completed {"a": 1, "b": 2} 60'
+done
+
 psql -X -q -d postgres -c "drop database if exists $DB" >/dev/null
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
