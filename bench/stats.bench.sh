@@ -1,0 +1,208 @@
+#!/usr/bin/env bash
+# Analytics rollups: what they cost on the event path and what they buy on reads.
+#
+#   1. event throughput at 8 clients, spread over 100 agents and on one hot
+#      agent: rollups on, rollups off (switchboard.stats_rollup = off), and the
+#      seeds' per-event INSERT ... ON CONFLICT DO UPDATE of one (agent, day) row
+#   2. one agent with 365 days x 1,000 events a day: daily_stats over the year
+#      vs GROUP BY day over the raw rows; agent_summary(.., 30) vs its raw
+#      count(DISTINCT) equivalent; REFRESH MATERIALIZED VIEW of a 30-day summary
+#   3. flat in history: the 30-day summary again after ten times more days
+#
+# Events go through record_inbound/record_outbound when they exist, else plain
+# INSERTs into messages (the triggers count both alike).
+# BENCH_SCALE=small: a quick look (short runs, 30 days of history).
+set -eu
+cd "${BENCH_ROOT:-$(dirname "$0")/..}"
+DB=sb_stats_bench
+small=0; [ "${BENCH_SCALE:-}" = small ] && small=1
+if [ $small = 1 ]; then SECS=4; DAYS=30; PERDAY=1000; OLDDAYS=270; OLDPERDAY=100; REPS=3
+else SECS=20; DAYS=365; PERDAY=1000; OLDDAYS=3285; OLDPERDAY=100; REPS=5; fi
+
+psql -X -q -d postgres -c "drop database if exists $DB" -c "create database $DB" >/dev/null
+export PGDATABASE=$DB
+q() { psql -X -q -v ON_ERROR_STOP=1 -At "$@"; }
+q -c "create extension switchboard"
+
+has_record=$(q -c "select count(*) from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+                   where n.nspname = 'switchboard' and p.proname = 'record_inbound'")
+
+# --- 1. event throughput -------------------------------------------------------
+q <<'SQL'
+insert into switchboard.agents (agent_id, sms_enabled, rate_limit_per_hour, max_daily_conversations)
+select ('00000000-0000-0000-0000-' || lpad(a::text, 12, '0'))::uuid, true, 100, 1000
+  from generate_series(1, 100) a;
+insert into switchboard.conversations (agent_id, conversation_id, phone)
+select ('00000000-0000-0000-0000-' || lpad(a::text, 12, '0'))::uuid,
+       ('00000000-0000-' || lpad(a::text, 4, '0') || '-0000-' || lpad(p::text, 12, '0'))::uuid,
+       '+1201555' || lpad(p::text, 4, '0')
+  from generate_series(1, 100) a, generate_series(1, 500) p;
+-- the seeds' way: one counter row per (agent, day), bumped by every event
+create schema seed;
+create table seed.daily_counts (agent_id uuid, day date, messages bigint not null default 0,
+                                primary key (agent_id, day));
+create function seed.bump() returns trigger language plpgsql as $$
+begin
+    insert into seed.daily_counts as t values (new.agent_id, new.created_at::date, 1)
+    on conflict (agent_id, day) do update set messages = t.messages + 1;
+    return null;
+end $$;
+create trigger seed_bump after insert on switchboard.messages for each row
+    when (current_setting('bench.seed', true) = 'on') execute function seed.bump();
+SQL
+
+mkdir -p build/bench
+for kind in spread hot; do
+    agent_expr='random(1, 100)'; [ $kind = hot ] && agent_expr='1'
+    f=build/bench/stats_$kind.pgbench
+    if [ "$has_record" = 1 ]; then
+        cat >"$f" <<EOF
+\\set a $agent_expr
+\\set p random(1, 500)
+\\set d random(0, 1)
+select case when :d = 0 then
+  (select message_id from switchboard.record_inbound(('00000000-0000-0000-0000-' || lpad(:a::text, 12, '0'))::uuid,
+     '+1201555' || lpad(:p::text, 4, '0'), 'hi'))
+  else switchboard.record_outbound(('00000000-0000-0000-0000-' || lpad(:a::text, 12, '0'))::uuid,
+     ('00000000-0000-' || lpad(:a::text, 4, '0') || '-0000-' || lpad(:p::text, 12, '0'))::uuid, 'hello',
+     '{"tokens_used": 42, "processing_ms": 180, "success": true, "category": "support"}') end;
+EOF
+    else
+        cat >"$f" <<EOF
+\\set a $agent_expr
+\\set p random(1, 500)
+\\set d random(0, 1)
+insert into switchboard.messages (agent_id, conversation_id, direction, phone, body, metadata)
+values (('00000000-0000-0000-0000-' || lpad(:a::text, 12, '0'))::uuid,
+        ('00000000-0000-' || lpad(:a::text, 4, '0') || '-0000-' || lpad(:p::text, 12, '0'))::uuid,
+        case when :d = 0 then 'inbound' else 'outbound' end, '+1201555' || lpad(:p::text, 4, '0'), 'hi',
+        case when :d = 0 then '{}' else '{"tokens_used": 42, "processing_ms": 180, "success": true, "category": "support"}' end::jsonb);
+EOF
+    fi
+done
+
+tps() {  # kind options -> tps
+    PGOPTIONS="$2" pgbench -n -c 8 -j 2 -T "$SECS" -f "build/bench/stats_$1.pgbench" 2>&1 |
+        sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p'
+}
+echo "event path: $([ "$has_record" = 1 ] && echo 'record_inbound/record_outbound' || echo 'direct INSERTs into messages (event functions not merged)'), 8 clients, ${SECS}s per run, best of 2"
+declare -A T
+run() {  # kind mode
+    local opts=''
+    case $2 in
+        off) opts='-c switchboard.stats_rollup=off' ;;
+        seed) opts='-c switchboard.stats_rollup=off -c bench.seed=on' ;;
+    esac
+    local best=0 r
+    for _ in 1 2; do
+        r=$(tps $1 "$opts"); r=${r%.*}
+        [ "${r:-0}" -gt "$best" ] && best=$r
+    done
+    T[$1.$2]=$best
+}
+for kind in spread hot; do run $kind off; run $kind seed; done
+# count what the runs without rollups stored, then measure with rollups on
+q -c "select switchboard.rebuild_stats()" >/dev/null
+for kind in spread hot; do run $kind on; done
+for kind in spread hot; do
+    on=${T[$kind.on]}; off=${T[$kind.off]}; seed=${T[$kind.seed]}
+    printf '  %-6s rollups off %6d tps | rollups on %6d tps (cost %s%%) | seed ON CONFLICT row %6d tps (cost %s%%)\n' \
+        $kind "$off" "$on" "$(awk -v a="$on" -v b="$off" 'BEGIN{printf "%.1f", 100*(1-a/b)}')" \
+        "$seed" "$(awk -v a="$seed" -v b="$off" 'BEGIN{printf "%.1f", 100*(1-a/b)}')"
+done
+same=yes
+for a in 1 2 3; do
+    id="00000000-0000-0000-0000-$(printf '%012d' $a)"
+    inc=$(q -c "select md5(string_agg(row(d.*)::text, ',')) from switchboard.daily_stats('$id', current_date - 2, current_date + 1) d")
+    q -c "select switchboard.rebuild_stats('$id')" >/dev/null
+    reb=$(q -c "select md5(string_agg(row(d.*)::text, ',')) from switchboard.daily_stats('$id', current_date - 2, current_date + 1) d")
+    [ "$inc" = "$reb" ] || same=NO
+done
+echo "  after the concurrent runs, incremental daily_stats equal rebuild_stats (agents 1-3): $same"
+
+# --- 2. one agent, DAYS x PERDAY events ----------------------------------------
+AG=00000000-0000-0000-0000-0000000000f1
+seed_history() {  # agent first_day_offset days perday
+    q <<SQL
+set switchboard.stats_rollup = off;
+insert into switchboard.messages (agent_id, conversation_id, session_id, direction, phone, decision, metadata, created_at)
+select '$1', ('00000000-0000-0000-0001-' || lpad(p::text, 12, '0'))::uuid, ('00000000-0000-0000-0001-' || lpad(p::text, 12, '0'))::uuid,
+       case when i % 2 = 0 then 'inbound' else 'outbound' end, '+1973555' || lpad(p::text, 4, '0'),
+       case when i % 2 = 1 or i % 20 <> 0 then 'accepted' else 'rate_limited' end,
+       case when i % 2 = 1 then '{"tokens_used": 42, "processing_ms": 180, "success": true, "category": "support"}' else '{}' end::jsonb,
+       (current_date - $2 - d)::timestamp + (i * 86.3) * interval '1 second'
+  from generate_series(0, $3 - 1) d, generate_series(0, $4 * 9 / 10 - 1) i,
+       lateral (select (hashtext(d::text || ':' || (i / 2)::text) & 1023) as p) x;
+insert into switchboard.calls (agent_id, call_sid, caller, status, started_at, answered_at, duration_seconds)
+select '$1', 'CA$2-' || d || '-' || i, '+1973555' || lpad((hashtext(d::text || '/' || i::text) & 1023)::text, 4, '0'),
+       (array['completed', 'completed', 'busy', 'no_answer', 'failed'])[1 + i % 5],
+       (current_date - $2 - d)::timestamp + (i * 863) * interval '1 second',
+       case when i % 5 < 2 then (current_date - $2 - d)::timestamp + (i * 863 + 5) * interval '1 second' end,
+       case when i % 5 < 2 then 30 + i % 200 end
+  from generate_series(0, $3 - 1) d, generate_series(0, $4 / 10 - 1) i;
+SQL
+}
+q -c "insert into switchboard.agents (agent_id, timezone) values ('$AG', 'UTC')"
+q -c "insert into switchboard.conversations (agent_id, conversation_id, session_id, phone)
+      select '$AG', ('00000000-0000-0000-0001-' || lpad(p::text, 12, '0'))::uuid,
+             ('00000000-0000-0000-0001-' || lpad(p::text, 12, '0'))::uuid, '+1973555' || lpad(p::text, 4, '0')
+        from generate_series(0, 1023) p"
+t0=$(date +%s)
+seed_history $AG 0 $DAYS $PERDAY
+q -c "select switchboard.rebuild_stats('$AG')" >/dev/null
+q -c "vacuum analyze"
+echo "one agent: $DAYS days x $PERDAY events ($(q -c "select count(*) from switchboard.messages where agent_id = '$AG'") messages, $(q -c "select count(*) from switchboard.calls where agent_id = '$AG'") calls), loaded and rebuilt in $(( $(date +%s) - t0 ))s"
+
+timeit() {  # label sql -> best ms of REPS
+    q <<SQL
+create or replace function pg_temp.best(sql text, reps int) returns numeric language plpgsql as \$\$
+declare t0 timestamptz; best numeric := null; ms numeric;
+begin
+    for i in 1 .. reps loop
+        t0 := clock_timestamp();
+        execute sql;
+        ms := extract(epoch from clock_timestamp() - t0) * 1000;
+        best := least(coalesce(best, ms), ms);
+    end loop;
+    return round(best, 3);
+end \$\$;
+select pg_temp.best(\$q\$ $2 \$q\$, $REPS);
+SQL
+}
+RAW_DAILY="select count(*) from (
+  select coalesce(m.day, c.day) from
+   (select created_at::date as day, count(*) filter (where direction = 'inbound') i, count(*) filter (where direction = 'outbound') o,
+           count(*) filter (where decision = 'accepted' and direction = 'inbound') a, count(*) filter (where decision = 'rate_limited') r,
+           count(distinct phone) filter (where direction = 'inbound') u, sum((metadata->>'tokens_used')::bigint) t
+      from switchboard.messages where agent_id = '$AG' and created_at >= current_date - $DAYS group by 1) m
+   full join
+   (select started_at::date as day, count(*) n, count(*) filter (where status = 'completed') k,
+           sum(duration_seconds) s, count(distinct caller) u
+      from switchboard.calls where agent_id = '$AG' and started_at >= current_date - $DAYS group by 1) c on c.day = m.day) x"
+RAW_SUMMARY="select count(*) filter (where direction = 'inbound'), count(*) filter (where direction = 'outbound'),
+       count(distinct phone) filter (where direction = 'inbound'), sum((metadata->>'tokens_used')::bigint),
+       (select row(count(*), count(*) filter (where status = 'completed'), sum(duration_seconds), count(distinct caller))
+          from switchboard.calls where agent_id = '$AG' and started_at >= current_date - 29)
+  from switchboard.messages where agent_id = '$AG' and created_at >= current_date - 29"
+ds=$(timeit daily "select count(*) from switchboard.daily_stats('$AG', current_date - $((DAYS - 1)), current_date)")
+raw=$(timeit raw "$RAW_DAILY")
+echo "  daily_stats over $DAYS days: ${ds} ms | seed GROUP BY day over raw rows: ${raw} ms | $(awk -v a="$raw" -v b="$ds" 'BEGIN{printf "%.1f", a/b}')x (target >= 50x)"
+sm=$(timeit sum "select * from switchboard.agent_summary('$AG', 30)")
+rawsm=$(timeit rawsum "$RAW_SUMMARY")
+echo "  agent_summary(30): ${sm} ms | raw count(DISTINCT) equivalent: ${rawsm} ms | $(awk -v a="$rawsm" -v b="$sm" 'BEGIN{printf "%.1f", a/b}')x (target >= 5x)"
+q -c "create materialized view seed_summary_30 as
+      select agent_id, count(*) filter (where direction = 'inbound') inbound, count(distinct phone) phones
+        from switchboard.messages where created_at >= current_date - 29 group by agent_id"
+mv=$(timeit mv "refresh materialized view seed_summary_30")
+echo "  seed REFRESH MATERIALIZED VIEW of a 30-day summary: ${mv} ms (and stale until the next refresh)"
+
+# --- 3. flat in history ------------------------------------------------------------
+t0=$(date +%s)
+seed_history $AG $DAYS $OLDDAYS $OLDPERDAY
+q -c "select switchboard.rebuild_stats('$AG')" >/dev/null
+q -c "vacuum analyze"
+sm2=$(timeit sum2 "select * from switchboard.agent_summary('$AG', 30)")
+rawsm2=$(timeit rawsum2 "$RAW_SUMMARY")
+echo "  with $((DAYS + OLDDAYS)) days stored (older $OLDDAYS at $OLDPERDAY events/day; loaded in $(( $(date +%s) - t0 ))s): agent_summary(30) ${sm2} ms, $(awk -v a="$sm2" -v b="$sm" 'BEGIN{printf "%.2f", a/b}')x the time with $DAYS days (target < 1.5x); raw ${rawsm2} ms"
+
+psql -X -q -d postgres -c "drop database $DB" >/dev/null

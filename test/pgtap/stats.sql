@@ -1,0 +1,326 @@
+-- analytics rollups: incremental figures equal a rebuild from raw rows, field by
+-- field, after randomized event mixes; exact uniques; timezone day boundaries;
+-- call status paths; late events; purge
+begin;
+select plan(44);
+
+select setseed(0.42);
+
+insert into switchboard.agents (agent_id, display_name, timezone) values
+    ('00000000-0000-0000-0000-0000000000a1', 'new york', 'America/New_York'),
+    ('00000000-0000-0000-0000-0000000000a2', 'utc', 'UTC'),
+    ('00000000-0000-0000-0000-0000000000a3', 'tokyo', 'Asia/Tokyo'),
+    ('00000000-0000-0000-0000-0000000000a4', 'calls', 'Europe/Berlin');
+
+-- a pool of conversations per agent
+insert into switchboard.conversations (agent_id, phone)
+select a.agent_id, '+1201555' || lpad(i::text, 4, '0')
+  from switchboard.agents a, generate_series(1, 12) i
+ where a.agent_id in ('00000000-0000-0000-0000-0000000000a1', '00000000-0000-0000-0000-0000000000a2');
+
+-- a randomized mix: inbound of every decision, outbound with and without AI
+-- metadata, times spread over ten days and inserted out of order (late events),
+-- one row at a time and in multi-row statements; two sessions per conversation
+create function pg_temp.random_messages(a uuid, n integer, base timestamptz) returns void
+language plpgsql as $$
+declare
+    c record;
+    dir text;
+    dec text;
+    md jsonb;
+    sess uuid;
+    i integer;
+begin
+    for i in 1 .. n loop
+        select * into c from switchboard.conversations x where x.agent_id = a order by random() limit 1;
+        dir := case when random() < 0.55 then 'inbound' else 'outbound' end;
+        dec := 'accepted';
+        if dir = 'inbound' and random() < 0.3 then
+            dec := (array['blocked', 'rate_limited', 'daily_limit', 'disabled'])[1 + floor(random() * 4)::int];
+        end if;
+        md := '{}';
+        if dir = 'outbound' and random() < 0.7 then
+            md := jsonb_build_object('tokens_used', floor(random() * 500)::int,
+                                     'processing_ms', round((random() * 900)::numeric, 1));
+            if random() < 0.8 then
+                md := md || jsonb_build_object('success', random() < 0.7);
+            end if;
+            if random() < 0.6 then
+                md := md || jsonb_build_object('category', (array['billing', 'support', 'sales'])[1 + floor(random() * 3)::int]);
+            end if;
+        end if;
+        sess := case when random() < 0.5 then c.session_id
+                     else ('00000000-0000-0000-0000-' || lpad(to_hex(abs(hashtext(c.conversation_id::text)) % 1000000), 12, '0'))::uuid end;
+        if random() < 0.2 then
+            -- two rows in one statement, the later one first in time sometimes
+            insert into switchboard.messages (agent_id, conversation_id, session_id, direction, phone, body, metadata, decision, created_at)
+            values (a, c.conversation_id, sess, dir, c.phone, 'x', md, dec, base + random() * interval '10 days'),
+                   (a, c.conversation_id, sess, 'outbound', c.phone, 'y', '{"tokens_used": 7}', 'accepted', base + random() * interval '10 days');
+        else
+            insert into switchboard.messages (agent_id, conversation_id, session_id, direction, phone, body, metadata, decision, created_at)
+            values (a, case when dec = 'accepted' or random() < 0.5 then c.conversation_id end,
+                    case when dec = 'accepted' or random() < 0.5 then sess end,
+                    dir, c.phone, 'x', md, dec, base + random() * interval '10 days');
+        end if;
+    end loop;
+end
+$$;
+
+-- calls in every status path, some updated step by step, some inserted final
+create function pg_temp.random_calls(a uuid, n integer, base timestamptz) returns void
+language plpgsql as $$
+declare
+    i integer;
+    sid text;
+    t timestamptz;
+    path text[];
+    s text;
+    r double precision;
+begin
+    for i in 1 .. n loop
+        sid := 'CA' || a::text || '-' || i || '-' || floor(random() * 1e9)::bigint;
+        t := base + random() * interval '10 days';
+        r := random();
+        path := case
+            when r < 0.35 then array['ringing', 'in_progress', 'completed']
+            when r < 0.45 then array['ringing', 'in_progress', 'failed']
+            when r < 0.55 then array['ringing', 'failed']
+            when r < 0.65 then array['ringing', 'busy']
+            when r < 0.75 then array['ringing', 'no_answer']
+            when r < 0.85 then array['ringing', 'canceled']
+            when r < 0.92 then array['ringing', 'in_progress']
+            else array['ringing'] end;
+        insert into switchboard.calls (agent_id, call_sid, caller, status, started_at)
+        values (a, sid, '+1973555' || lpad((floor(random() * 15))::int::text, 4, '0'), 'ringing', t);
+        foreach s in array path[2:] loop
+            update switchboard.calls set
+                status = s,
+                answered_at = case when s = 'in_progress' then t + interval '5 seconds' else answered_at end,
+                ended_at = case when s not in ('in_progress') then t + interval '60 seconds' else ended_at end,
+                duration_seconds = case when s = 'completed' then floor(random() * 600)::int else duration_seconds end
+             where agent_id = a and call_sid = sid;
+        end loop;
+    end loop;
+end
+$$;
+
+create function pg_temp.snapshot(a uuid) returns setof text
+language sql as $$
+    select row(d.*)::text from switchboard.daily_stats(a, '2025-12-25', '2026-01-20') d
+    union all
+    select row(s.*)::text from switchboard.agent_summary(a, 400) s
+$$;
+
+create function pg_temp.matches_rebuild(a uuid, what text) returns text
+language plpgsql as $$
+declare
+    before text[];
+    after text[];
+begin
+    before := array(select pg_temp.snapshot(a));
+    perform switchboard.rebuild_stats(a);
+    after := array(select pg_temp.snapshot(a));
+    return is(after, before, what);
+end
+$$;
+
+-- 1. randomized mixes on two agents (one non-UTC), checked after each round
+select pg_temp.random_messages('00000000-0000-0000-0000-0000000000a1', 300, '2026-01-01 00:00+00');
+select pg_temp.random_calls('00000000-0000-0000-0000-0000000000a1', 60, '2026-01-01 00:00+00');
+select pg_temp.matches_rebuild('00000000-0000-0000-0000-0000000000a1', 'round 1: incremental equals rebuilt, every field of every day (New York)');
+select ok((select sum(inbound) from switchboard.daily_stats('00000000-0000-0000-0000-0000000000a1', '2025-12-25', '2026-01-20')) > 100,
+          'round 1 really stored inbound messages');
+
+select pg_temp.random_messages('00000000-0000-0000-0000-0000000000a2', 300, '2026-01-01 00:00+00');
+select pg_temp.random_calls('00000000-0000-0000-0000-0000000000a2', 60, '2026-01-01 00:00+00');
+select pg_temp.matches_rebuild('00000000-0000-0000-0000-0000000000a2', 'round 1: incremental equals rebuilt (UTC)');
+
+-- more events after a rebuild, then a partial-range rebuild
+select pg_temp.random_messages('00000000-0000-0000-0000-0000000000a1', 200, '2026-01-03 00:00+00');
+select pg_temp.random_calls('00000000-0000-0000-0000-0000000000a1', 40, '2026-01-02 00:00+00');
+select pg_temp.matches_rebuild('00000000-0000-0000-0000-0000000000a1', 'round 2 (late events into rebuilt days): incremental equals rebuilt');
+
+select pg_temp.random_messages('00000000-0000-0000-0000-0000000000a2', 200, '2025-12-28 00:00+00');
+select cmp_ok(switchboard.rollup(), '>', 0::bigint, 'rollup() folds the staged deltas of every agent');
+select is(array(select pg_temp.snapshot('00000000-0000-0000-0000-0000000000a2')),
+          array(select pg_temp.snapshot('00000000-0000-0000-0000-0000000000a2')),
+          'reading twice (folding in between) gives the same figures');
+select pg_temp.matches_rebuild('00000000-0000-0000-0000-0000000000a2', 'round 2: incremental equals rebuilt (UTC)');
+
+-- 2. against plain GROUP BY over the raw rows, independently of rebuild_stats
+select results_eq(
+    $$select day, inbound, accepted, blocked, rate_limited, daily_limit, disabled, outbound, unique_phones
+        from switchboard.daily_stats('00000000-0000-0000-0000-0000000000a1', '2025-12-25', '2026-01-20')
+       where inbound + outbound > 0 order by day$$,
+    $$select (created_at at time zone 'America/New_York')::date,
+             count(*) filter (where direction = 'inbound'),
+             count(*) filter (where direction = 'inbound' and decision = 'accepted'),
+             count(*) filter (where direction = 'inbound' and decision = 'blocked'),
+             count(*) filter (where direction = 'inbound' and decision = 'rate_limited'),
+             count(*) filter (where direction = 'inbound' and decision = 'daily_limit'),
+             count(*) filter (where direction = 'inbound' and decision = 'disabled'),
+             count(*) filter (where direction = 'outbound'),
+             count(distinct phone) filter (where direction = 'inbound')
+        from switchboard.messages where agent_id = '00000000-0000-0000-0000-0000000000a1'
+       group by 1 order by 1$$,
+    'message counts and exact unique phones per New York day equal a GROUP BY over the raw rows');
+select results_eq(
+    $$select day, calls_total, calls_answered, calls_completed, calls_failed, calls_busy, calls_no_answer,
+             calls_canceled, call_duration_total, unique_callers
+        from switchboard.daily_stats('00000000-0000-0000-0000-0000000000a1', '2025-12-25', '2026-01-20')
+       where calls_total > 0 order by day$$,
+    $$select (started_at at time zone 'America/New_York')::date, count(*),
+             count(*) filter (where answered_at is not null or status in ('in_progress', 'completed')),
+             count(*) filter (where status = 'completed'), count(*) filter (where status = 'failed'),
+             count(*) filter (where status = 'busy'), count(*) filter (where status = 'no_answer'),
+             count(*) filter (where status = 'canceled'), coalesce(sum(duration_seconds) filter (where status = 'completed'), 0)::bigint,
+             count(distinct caller)
+        from switchboard.calls where agent_id = '00000000-0000-0000-0000-0000000000a1'
+       group by 1 order by 1$$,
+    'call counts by final status, durations and exact unique callers equal a GROUP BY over the raw rows');
+select is((select unique_phones from switchboard.agent_summary('00000000-0000-0000-0000-0000000000a1', 400)),
+          (select count(distinct phone) from switchboard.messages
+            where agent_id = '00000000-0000-0000-0000-0000000000a1' and direction = 'inbound'),
+          'window unique phones count a phone once across days');
+select cmp_ok((select sum(unique_phones) from switchboard.daily_stats('00000000-0000-0000-0000-0000000000a1', '2025-12-25', '2026-01-20'))::bigint,
+              '>', (select unique_phones from switchboard.agent_summary('00000000-0000-0000-0000-0000000000a1', 400)),
+              'summing per-day uniques would double count (so the window does not)');
+select is((select unique_callers from switchboard.agent_summary('00000000-0000-0000-0000-0000000000a1', 400)),
+          (select count(distinct caller) from switchboard.calls where agent_id = '00000000-0000-0000-0000-0000000000a1'),
+          'window unique callers are exact');
+select is((select sum(new_conversations) from switchboard.daily_stats('00000000-0000-0000-0000-0000000000a1', '2025-12-25', '2026-01-20'))::bigint,
+          (select count(distinct conversation_id) from switchboard.messages
+            where agent_id = '00000000-0000-0000-0000-0000000000a1' and conversation_id is not null),
+          'every conversation counts as new once, on the day of its first message');
+select is((select sum(tokens_used) from switchboard.daily_stats('00000000-0000-0000-0000-0000000000a1', '2025-12-25', '2026-01-20'))::bigint,
+          (select sum((metadata->>'tokens_used')::bigint)::bigint from switchboard.messages
+            where agent_id = '00000000-0000-0000-0000-0000000000a1' and direction = 'outbound'),
+          'tokens used sum the outbound metadata');
+
+-- 3. timezone day boundaries (Tokyo is UTC+9: its day ends at 15:00 UTC)
+insert into switchboard.conversations (agent_id, phone) values ('00000000-0000-0000-0000-0000000000a3', '+12015550999');
+insert into switchboard.messages (agent_id, conversation_id, session_id, direction, phone, created_at)
+select c.agent_id, c.conversation_id, c.session_id, 'inbound', c.phone, t
+  from switchboard.conversations c,
+       unnest(array['2026-01-01 14:59:59.999999+00', '2026-01-01 15:00:00+00', '2026-01-01 15:00:01+00']::timestamptz[]) t
+ where c.agent_id = '00000000-0000-0000-0000-0000000000a3';
+insert into switchboard.messages (agent_id, conversation_id, session_id, direction, phone, created_at)
+select c.agent_id, c.conversation_id, c.session_id, 'outbound', c.phone, '2026-01-01 15:00:30+00'
+  from switchboard.conversations c where c.agent_id = '00000000-0000-0000-0000-0000000000a3';
+select results_eq(
+    $$select day, inbound, outbound, unique_phones, new_conversations, replies, reply_latency_avg
+        from switchboard.daily_stats('00000000-0000-0000-0000-0000000000a3', '2026-01-01', '2026-01-03')$$,
+    $$values ('2026-01-01'::date, 1::bigint, 0::bigint, 1::bigint, 1::bigint, 0::bigint, null::numeric),
+             ('2026-01-02', 2, 1, 1, 0, 1, 29.000),
+             ('2026-01-03', 0, 0, 0, 0, 0, null)$$,
+    'a Tokyo agent''s day turns at 15:00 UTC; the phone is unique on each day; quiet days are zeros');
+select is((select unique_phones from switchboard.agent_summary('00000000-0000-0000-0000-0000000000a3', 36600)),
+          1::bigint, 'the same phone on two days is one unique phone over the window');
+-- a late first message moves "new conversation" to its own, earlier day
+insert into switchboard.messages (agent_id, conversation_id, session_id, direction, phone, created_at)
+select c.agent_id, c.conversation_id, c.session_id, 'inbound', c.phone, '2025-12-31 14:00+00'
+  from switchboard.conversations c where c.agent_id = '00000000-0000-0000-0000-0000000000a3';
+select results_eq(
+    $$select day, inbound, new_conversations, new_sessions from switchboard.daily_stats('00000000-0000-0000-0000-0000000000a3', '2025-12-31', '2026-01-02')$$,
+    $$values ('2025-12-31'::date, 1::bigint, 1::bigint, 1::bigint), ('2026-01-01', 1, 0, 0), ('2026-01-02', 2, 0, 0)$$,
+    'a late first message moves new conversation and new session to its own day');
+select pg_temp.matches_rebuild('00000000-0000-0000-0000-0000000000a3', 'Tokyo: incremental equals rebuilt');
+
+-- 4. a late outbound splits an existing reply pair
+insert into switchboard.conversations (agent_id, conversation_id, phone)
+values ('00000000-0000-0000-0000-0000000000a2', '00000000-0000-0000-0000-0000000000c9', '+14155550100');
+insert into switchboard.messages (agent_id, conversation_id, direction, phone, created_at) values
+    ('00000000-0000-0000-0000-0000000000a2', '00000000-0000-0000-0000-0000000000c9', 'inbound', '+14155550100', '2026-02-01 10:00:00+00');
+insert into switchboard.messages (agent_id, conversation_id, direction, phone, created_at) values
+    ('00000000-0000-0000-0000-0000000000a2', '00000000-0000-0000-0000-0000000000c9', 'outbound', '+14155550100', '2026-02-01 10:00:10+00');
+select results_eq($$select replies, reply_latency_avg from switchboard.daily_stats('00000000-0000-0000-0000-0000000000a2', '2026-02-01', '2026-02-01')$$,
+                  $$values (1::bigint, 10.000::numeric)$$, 'an outbound after an inbound is a reply');
+insert into switchboard.messages (agent_id, conversation_id, direction, phone, created_at) values
+    ('00000000-0000-0000-0000-0000000000a2', '00000000-0000-0000-0000-0000000000c9', 'outbound', '+14155550100', '2026-02-01 10:00:04+00');
+select results_eq($$select replies, reply_latency_avg, outbound from switchboard.daily_stats('00000000-0000-0000-0000-0000000000a2', '2026-02-01', '2026-02-01')$$,
+                  $$values (1::bigint, 4.000::numeric, 2::bigint)$$, 'a late outbound in between becomes the reply instead');
+insert into switchboard.messages (agent_id, conversation_id, direction, phone, created_at) values
+    ('00000000-0000-0000-0000-0000000000a2', '00000000-0000-0000-0000-0000000000c9', 'inbound', '+14155550100', '2026-02-01 10:00:06+00');
+select results_eq($$select replies, reply_latency_avg from switchboard.daily_stats('00000000-0000-0000-0000-0000000000a2', '2026-02-01', '2026-02-01')$$,
+                  $$values (2::bigint, 4.000::numeric)$$, 'a late inbound in between opens a second reply pair');
+insert into switchboard.messages (agent_id, conversation_id, direction, phone, decision, created_at) values
+    ('00000000-0000-0000-0000-0000000000a2', '00000000-0000-0000-0000-0000000000c9', 'inbound', '+14155550100', 'rate_limited', '2026-02-01 10:00:05+00');
+select results_eq($$select replies, reply_latency_avg, rate_limited from switchboard.daily_stats('00000000-0000-0000-0000-0000000000a2', '2026-02-01', '2026-02-01')$$,
+                  $$values (2::bigint, 4.000::numeric, 1::bigint)$$, 'a rejected inbound opens no reply pair');
+select pg_temp.matches_rebuild('00000000-0000-0000-0000-0000000000a2', 'after split pairs: incremental equals rebuilt');
+
+-- 5. one call through its status path: counted once, answered once, final status once
+insert into switchboard.calls (agent_id, call_sid, caller, status, started_at)
+values ('00000000-0000-0000-0000-0000000000a4', 'CA-path', '+12015550123', 'ringing', '2026-03-01 23:30+00');
+select results_eq($$select day, calls_total, calls_answered, calls_completed, call_duration_total, unique_callers
+                    from switchboard.daily_stats('00000000-0000-0000-0000-0000000000a4', '2026-03-01', '2026-03-02')$$,
+                  $$values ('2026-03-01'::date, 0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint),
+                           ('2026-03-02', 1, 0, 0, 0, 1)$$,
+                  'ringing: one call, on its Berlin day (23:30 UTC is 00:30 on 2 March there)');
+update switchboard.calls set status = 'in_progress', answered_at = '2026-03-01 23:30:07+00'
+ where agent_id = '00000000-0000-0000-0000-0000000000a4' and call_sid = 'CA-path';
+select results_eq($$select calls_total, calls_answered, calls_completed from switchboard.agent_summary('00000000-0000-0000-0000-0000000000a4', 36600)$$,
+                  $$values (1::bigint, 1::bigint, 0::bigint)$$, 'in progress: still one call, now answered');
+update switchboard.calls set status = 'completed', ended_at = '2026-03-01 23:32:07+00', duration_seconds = 120
+ where agent_id = '00000000-0000-0000-0000-0000000000a4' and call_sid = 'CA-path';
+select results_eq($$select calls_total, calls_answered, calls_completed, call_duration_total, call_duration_avg, answer_rate
+                    from switchboard.agent_summary('00000000-0000-0000-0000-0000000000a4', 36600)$$,
+                  $$values (1::bigint, 1::bigint, 1::bigint, 120::bigint, 120.000::numeric, 1.0000::numeric)$$,
+                  'completed: one call, answered, completed, with its duration');
+update switchboard.calls set summary = 'talked' where agent_id = '00000000-0000-0000-0000-0000000000a4' and call_sid = 'CA-path';
+select is((select calls_total from switchboard.agent_summary('00000000-0000-0000-0000-0000000000a4', 36600)), 1::bigint,
+          'an update that changes no counted field changes nothing');
+insert into switchboard.calls (agent_id, call_sid, caller, status, started_at)
+values ('00000000-0000-0000-0000-0000000000a4', 'CA-busy', '+12015550123', 'ringing', '2026-03-01 20:00+00');
+update switchboard.calls set status = 'busy' where agent_id = '00000000-0000-0000-0000-0000000000a4' and call_sid = 'CA-busy';
+select results_eq($$select calls_total, calls_answered, calls_busy, unique_callers, answer_rate
+                    from switchboard.agent_summary('00000000-0000-0000-0000-0000000000a4', 36600)$$,
+                  $$values (2::bigint, 1::bigint, 1::bigint, 1::bigint, 0.5000::numeric)$$,
+                  'a busy call: two calls, one answered, one caller');
+select pg_temp.matches_rebuild('00000000-0000-0000-0000-0000000000a4', 'calls: incremental equals rebuilt');
+
+-- 6. switchboard.stats_rollup = off: events are stored, rollups untouched
+set local switchboard.stats_rollup = off;
+insert into switchboard.messages (agent_id, direction, phone, created_at)
+values ('00000000-0000-0000-0000-0000000000a4', 'inbound', '+12015550123', '2026-03-05 12:00+00');
+select is((select inbound from switchboard.daily_stats('00000000-0000-0000-0000-0000000000a4', '2026-03-05', '2026-03-05')), 0::bigint,
+          'with switchboard.stats_rollup = off the triggers stage nothing');
+reset switchboard.stats_rollup;
+select is(switchboard.rebuild_stats('00000000-0000-0000-0000-0000000000a4', '2026-03-05', '2026-03-05'), 1::bigint, 'a one-day rebuild writes one day');
+select is((select inbound from switchboard.daily_stats('00000000-0000-0000-0000-0000000000a4', '2026-03-05', '2026-03-05')), 1::bigint,
+          'a range rebuild catches up');
+
+-- 7. purge keeps the rollups; rebuild does not destroy purged days
+insert into switchboard.messages (agent_id, conversation_id, session_id, direction, phone, created_at)
+select c.agent_id, c.conversation_id, c.session_id, 'inbound', c.phone, now() - interval '400 days' + i * interval '1 hour'
+  from switchboard.conversations c, generate_series(1, 30) i
+ where c.agent_id = '00000000-0000-0000-0000-0000000000a2' and c.phone = '+14155550100';
+insert into switchboard.calls (agent_id, call_sid, caller, status, started_at)
+select '00000000-0000-0000-0000-0000000000a2', 'CA-old-' || i, '+12015550777', 'ringing', now() - interval '400 days' + i * interval '1 hour'
+  from generate_series(1, 5) i;
+create temp table before_purge as
+select * from switchboard.daily_stats('00000000-0000-0000-0000-0000000000a2', (now() - interval '402 days')::date, (now() - interval '395 days')::date);
+select ok((select sum(inbound) from before_purge) = 30 and (select sum(calls_total) from before_purge) = 5, 'old rows are counted');
+select is(switchboard.purge('380 days'), 35::bigint, 'purge returns the raw rows it deleted');
+select is((select count(*) from switchboard.messages where created_at < now() - interval '380 days'), 0::bigint, 'old messages are gone');
+select ok((select count(*) from switchboard.conversations where agent_id = '00000000-0000-0000-0000-0000000000a2' and phone = '+14155550100') = 1,
+          'conversations stay');
+select results_eq($$select * from switchboard.daily_stats('00000000-0000-0000-0000-0000000000a2', (now() - interval '402 days')::date, (now() - interval '395 days')::date)$$,
+                  $$select * from before_purge$$, 'purged days keep their rollups');
+select lives_ok($$select switchboard.rebuild_stats()$$, 'rebuild of everything after a purge');
+select results_eq($$select * from switchboard.daily_stats('00000000-0000-0000-0000-0000000000a2', (now() - interval '402 days')::date, (now() - interval '395 days')::date)$$,
+                  $$select * from before_purge$$, 'rebuild_stats leaves purged days as they were');
+select pg_temp.random_messages('00000000-0000-0000-0000-0000000000a1', 100, '2026-01-05 00:00+00');
+select pg_temp.matches_rebuild('00000000-0000-0000-0000-0000000000a1', 'after purge and more events: incremental equals rebuilt');
+
+-- 8. errors
+select throws_ok($$select * from switchboard.daily_stats('00000000-0000-0000-0000-00000000dead', '2026-01-01', '2026-01-02')$$,
+                 'P0002', 'agent "00000000-0000-0000-0000-00000000dead" does not exist', 'unknown agent: P0002');
+select throws_ok($$select * from switchboard.daily_stats('00000000-0000-0000-0000-0000000000a1', '2026-01-02', '2026-01-01')$$,
+                 '22023', null, 'from after to: 22023');
+select throws_ok($$select * from switchboard.agent_summary('00000000-0000-0000-0000-0000000000a1', 0)$$,
+                 '22023', null, 'a window of 0 days: 22023');
+select throws_ok($$select switchboard.purge('-1 day')$$, '22023', null, 'a negative retention: 22023');
+
+select * from finish();
+rollback;
