@@ -49,6 +49,8 @@ COMMENT ON FUNCTION switchboard.agents_validate() IS
     'internal trigger: default_region must be a region libphonenumber knows (upper-cased), timezone an IANA name';
 CREATE TRIGGER agents_validate BEFORE INSERT OR UPDATE OF default_region, timezone
     ON switchboard.agents FOR EACH ROW EXECUTE FUNCTION switchboard.agents_validate();
+COMMENT ON TRIGGER agents_validate ON switchboard.agents IS
+    'default_region must be known to libphonenumber, timezone an IANA name (22023)';
 
 CREATE FUNCTION switchboard.blocked_numbers_normalize() RETURNS trigger
 AS 'MODULE_PATHNAME', 'blocked_numbers_normalize'
@@ -57,6 +59,8 @@ COMMENT ON FUNCTION switchboard.blocked_numbers_normalize() IS
     'internal trigger: stores a blocked number in E.164, read with the agent''s default_region';
 CREATE TRIGGER blocked_numbers_normalize BEFORE INSERT OR UPDATE OF agent_id, phone
     ON switchboard.blocked_numbers FOR EACH ROW EXECUTE FUNCTION switchboard.blocked_numbers_normalize();
+COMMENT ON TRIGGER blocked_numbers_normalize ON switchboard.blocked_numbers IS
+    'stores the number in E.164 (any spelling, the agent''s default_region; 22023 on a bad number)';
 
 CREATE FUNCTION switchboard.messages_bump_conversation() RETURNS trigger
 AS 'MODULE_PATHNAME', 'messages_bump_conversation'
@@ -65,3 +69,5 @@ COMMENT ON FUNCTION switchboard.messages_bump_conversation() IS
     'internal trigger: a message inserted directly bumps its conversation as record_inbound/record_outbound do';
 CREATE TRIGGER messages_bump_conversation BEFORE INSERT
     ON switchboard.messages FOR EACH ROW EXECUTE FUNCTION switchboard.messages_bump_conversation();
+COMMENT ON TRIGGER messages_bump_conversation ON switchboard.messages IS
+    'a message inserted directly bumps its conversation as record_inbound/record_outbound do';
