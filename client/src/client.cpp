@@ -57,26 +57,26 @@ const std::vector<Statement> &statements() {
                      "r.is_new_conversation, r.is_new_session, r.reply, ") +
              kRetryUs +
              ", r.remaining, null::text, null::text, null::text "
-             "from unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::timestamptz[]) "
+             "from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[]) "
              "with ordinality as b(agent_id, phone, body, metadata, at, ord) "
              "cross join lateral switchboard.record_inbound(b.agent_id, b.phone, b.body, "
-             "coalesce(b.metadata, '{}'), coalesce(b.at, now())) as r "
+             "coalesce(b.metadata::jsonb, '{}'), coalesce(b.at, now())) as r "
              "order by b.ord"},
         {"sb_record_call_batch",
          "select b.ord, r.call_id, r.conversation_id, r.status, r.is_new_call, "
          "null::text, null::text, null::text "
          "from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::integer[], "
-         "$7::jsonb[]) with ordinality as b(agent_id, call_sid, caller, status, at, duration, metadata, ord) "
+         "$7::text[]) with ordinality as b(agent_id, call_sid, caller, status, at, duration, metadata, ord) "
          "cross join lateral switchboard.record_call(b.agent_id, b.call_sid, b.caller, b.status, "
-         "coalesce(b.at, now()), b.duration, coalesce(b.metadata, '{}')) as r "
+         "coalesce(b.at, now()), b.duration, coalesce(b.metadata::jsonb, '{}')) as r "
          "order by b.ord"},
         // The per-event fallback of the batches (temporary functions, created on first need).
         {"sb_record_inbound_each",
-         "select * from pg_temp.sb_record_inbound_each($1::uuid[], $2::text[], $3::text[], $4::jsonb[], "
+         "select * from pg_temp.sb_record_inbound_each($1::uuid[], $2::text[], $3::text[], $4::text[], "
          "$5::timestamptz[])"},
         {"sb_record_call_each",
          "select * from pg_temp.sb_record_call_each($1::uuid[], $2::text[], $3::text[], $4::text[], "
-         "$5::timestamptz[], $6::integer[], $7::jsonb[])"},
+         "$5::timestamptz[], $6::integer[], $7::text[])"},
         // Agents and the blocklist.
         {"sb_get_agent",
          "select agent_id, owner_id, display_name, sms_enabled, auto_respond, welcome_message, "
@@ -108,7 +108,7 @@ const std::vector<Statement> &statements() {
 
 const char *const kEachFunctions = R"SQL(
 create or replace function pg_temp.sb_record_inbound_each(
-    agent_ids uuid[], phones text[], bodies text[], metas jsonb[], ats timestamptz[],
+    agent_ids uuid[], phones text[], bodies text[], metas text[], ats timestamptz[],
     out ord bigint, out decision text, out conversation_id uuid, out session_id uuid,
     out message_id bigint, out is_new_conversation boolean, out is_new_session boolean,
     out reply text, out retry_after_us bigint, out remaining integer,
@@ -125,7 +125,7 @@ begin
               into decision, conversation_id, session_id, message_id, is_new_conversation,
                    is_new_session, reply, retry_after_us, remaining
               from switchboard.record_inbound(agent_ids[i], phones[i], bodies[i],
-                                              coalesce(metas[i], '{}'), coalesce(ats[i], now())) as x;
+                                              coalesce(metas[i]::jsonb, '{}'), coalesce(ats[i], now())) as x;
         exception when data_exception or integrity_constraint_violation or plpgsql_error then
             get stacked diagnostics err_sqlstate = returned_sqlstate, err_message = message_text,
                                     err_detail = pg_exception_detail;
@@ -139,7 +139,7 @@ end
 $f$;
 create or replace function pg_temp.sb_record_call_each(
     agent_ids uuid[], sids text[], callers text[], statuses text[], ats timestamptz[],
-    durations integer[], metas jsonb[],
+    durations integer[], metas text[],
     out ord bigint, out call_id bigint, out conversation_id uuid, out status text, out is_new_call boolean,
     out err_sqlstate text, out err_message text, out err_detail text)
 returns setof record language plpgsql set search_path = pg_catalog, pg_temp as $f$
@@ -152,7 +152,7 @@ begin
               into call_id, conversation_id, status, is_new_call
               from switchboard.record_call(agent_ids[i], sids[i], callers[i], statuses[i],
                                            coalesce(ats[i], now()), durations[i],
-                                           coalesce(metas[i], '{}')) as x;
+                                           coalesce(metas[i]::jsonb, '{}')) as x;
         exception when data_exception or integrity_constraint_violation or plpgsql_error then
             get stacked diagnostics err_sqlstate = returned_sqlstate, err_message = message_text,
                                     err_detail = pg_exception_detail;
