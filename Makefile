@@ -114,7 +114,7 @@ $(CLIENT_SO): $(CLIENT_LIB_OBJS)
 $(CLIENT_CLI): $(CLIENT_CLI_OBJS) $(CLIENT_A)
 	$(CXX) -o $@ $(CLIENT_CLI_OBJS) $(CLIENT_A) $(CLIENT_LIBS)
 $(CLIENT_TESTS): $(CLIENT_TEST_OBJS) $(CLIENT_A)
-	$(CXX) -o $@ $(CLIENT_TEST_OBJS) $(CLIENT_A) $(CLIENT_LIBS)
+	$(CXX) -pthread -o $@ $(CLIENT_TEST_OBJS) $(CLIENT_A) $(CLIENT_LIBS)
 $(CLIENT_BUILD)/switchboard.pc: client/switchboard.pc.in Makefile
 	@mkdir -p $(@D)
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(CLIENT_VERSION)|g' $< > $@

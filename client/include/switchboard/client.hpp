@@ -19,6 +19,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace switchboard {
@@ -116,7 +117,14 @@ struct PhoneInfo {
 
 // --- the event path ---------------------------------------------------------------
 
+// Events have constructors so that {agent, phone, body} compiles warning-free
+// under -Wextra (which flags aggregate initializers that omit members).
 struct InboundEvent {
+    InboundEvent() = default;
+    InboundEvent(Uuid agent, std::string phone, std::string text, std::string meta = "{}",
+                 std::optional<Timestamp> when = {})
+        : agent_id(agent), from_phone(std::move(phone)), body(std::move(text)), metadata(std::move(meta)),
+          at(when) {}
     Uuid agent_id;
     std::string from_phone;              // any spelling; normalized with the agent's default_region
     std::string body;
@@ -137,6 +145,11 @@ struct InboundResult {
 };
 
 struct OutboundMessage {
+    OutboundMessage() = default;
+    OutboundMessage(Uuid agent, Uuid conversation, std::string text, std::string meta = "{}",
+                    std::optional<Timestamp> when = {})
+        : agent_id(agent), conversation_id(conversation), body(std::move(text)), metadata(std::move(meta)),
+          at(when) {}
     Uuid agent_id;
     Uuid conversation_id;
     std::string body;
@@ -158,6 +171,11 @@ struct ConversationRef {
 };
 
 struct CallEvent {
+    CallEvent() = default;
+    CallEvent(Uuid agent, std::string sid, std::string from, CallStatus st, std::optional<Timestamp> when = {},
+              std::optional<std::chrono::seconds> dur = {}, std::string meta = "{}")
+        : agent_id(agent), call_sid(std::move(sid)), caller(std::move(from)), status(st), at(when), duration(dur),
+          metadata(std::move(meta)) {}
     Uuid agent_id;
     std::string call_sid;
     std::string caller;                  // any spelling
