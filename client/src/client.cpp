@@ -211,6 +211,22 @@ ServerText split_error_text(const std::string &text) {
     return out;
 }
 
+// libpqxx 6.4 leaves sqlstate() empty on some of its exception classes.
+std::string sqlstate_of(const pqxx::sql_error &e) {
+    if (!e.sqlstate().empty()) return e.sqlstate();
+    if (dynamic_cast<const pqxx::insufficient_privilege *>(&e)) return "42501";
+    if (dynamic_cast<const pqxx::undefined_function *>(&e)) return "42883";
+    if (dynamic_cast<const pqxx::undefined_table *>(&e)) return "42P01";
+    if (dynamic_cast<const pqxx::undefined_column *>(&e)) return "42703";
+    if (dynamic_cast<const pqxx::syntax_error *>(&e)) return "42601";
+    if (dynamic_cast<const pqxx::check_violation *>(&e)) return "23514";
+    if (dynamic_cast<const pqxx::foreign_key_violation *>(&e)) return "23503";
+    if (dynamic_cast<const pqxx::unique_violation *>(&e)) return "23505";
+    if (dynamic_cast<const pqxx::not_null_violation *>(&e)) return "23502";
+    if (dynamic_cast<const pqxx::data_exception *>(&e)) return "22000";
+    return {};
+}
+
 bool is_connection_state(const std::string &sqlstate) {
     return sqlstate.compare(0, 2, "08") == 0 || sqlstate == "57P01" || sqlstate == "57P02" ||
            sqlstate == "57P03";
@@ -385,7 +401,7 @@ struct Client::Impl {
             throw ConnectionError("could not connect to the database: " + msg, false, "08001");
         } catch (const pqxx::sql_error &e) {
             auto t = split_error_text(e.what());
-            throw ConnectionError("could not connect to the database: " + t.message, false, e.sqlstate());
+            throw ConnectionError("could not connect to the database: " + t.message, false, sqlstate_of(e));
         } catch (const pqxx::failure &e) {
             throw ConnectionError(std::string("could not connect to the database: ") + e.what(), false);
         }
@@ -406,6 +422,10 @@ struct Client::Impl {
             connect();
             return;
         }
+        // Idle and readable: an asynchronous message (notice, parameter
+        // status) or the server's goodbye.  Read it; still readable after
+        // that, or closed, means the connection is gone: reconnect (nothing
+        // of the next call has been sent, so this is always safe).
         if (::poll(&p, 1, 0) > 0) {
             try {
                 conn->get_notifs();
@@ -413,13 +433,13 @@ struct Client::Impl {
                 connect();
                 return;
             }
-            if (!conn->is_open()) connect();
+            if (!conn->is_open() || ::poll(&p, 1, 0) > 0) connect();
         }
     }
 
     [[noreturn]] void rethrow(const pqxx::sql_error &e, bool read_only) {
         auto t = split_error_text(e.what());
-        const std::string &st = e.sqlstate();
+        const std::string st = sqlstate_of(e);
         if (is_connection_state(st) || !conn->is_open()) {
             broken = true;
             throw ConnectionError("connection lost: " + t.message, !read_only, st);
@@ -449,7 +469,7 @@ struct Client::Impl {
                 broken = true;
                 throw ConnectionError(std::string("connection lost: ") + e.what(), true, "08007");
             } catch (const pqxx::sql_error &e) {
-                if (read_only && attempt == 0 && (is_connection_state(e.sqlstate()) || !conn->is_open())) {
+                if (read_only && attempt == 0 && (is_connection_state(sqlstate_of(e)) || !conn->is_open())) {
                     broken = true;
                     connect();
                     continue;
@@ -500,7 +520,7 @@ struct Client::Impl {
             try {
                 return exec(fast, args);
             } catch (const pqxx::sql_error &e) {
-                if (!is_event_error(e.sqlstate()) || !conn->is_open()) throw;
+                if (!is_event_error(sqlstate_of(e)) || !conn->is_open()) throw;
             }
             if (!each_functions) {
                 pqxx::nontransaction tx(*conn);

@@ -261,9 +261,11 @@ TEST_CASE("upsert_conversation and record_outbound", "[events]") {
     auto c1 = db.upsert_conversation(a, "(201) 555-0111", at("2026-03-03T09:00:00Z"));
     CHECK(c1.is_new_conversation);
     CHECK(c1.is_new_session);
+    auto r0 = db.record_inbound({a, "+12015550111", "hi", "{}", at("2026-03-03T09:01:00Z")});
+    CHECK(r0.conversation_id == c1.conversation_id);
     auto c2 = db.upsert_conversation(a, "+12015550111", at("2026-03-03T09:05:00Z"));
     CHECK(c2.conversation_id == c1.conversation_id);
-    CHECK(c2.session_id == c1.session_id);
+    CHECK(c2.session_id == r0.session_id);
     CHECK_FALSE(c2.is_new_conversation);
     CHECK_FALSE(c2.is_new_session);
     auto c3 = db.upsert_conversation(a, "+12015550111", at("2026-03-03T12:00:00Z"));  // after the timeout
