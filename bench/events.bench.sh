@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# record_inbound under pgbench (8 clients), against
+#   (a) the seed-style plpgsql path (bench/events_naive.sql), and
+#   (b) the two-row floor: a plain SQL function that only upserts the
+#       conversation and inserts the message.
+# Spread traffic: 1,000 agents x 100,000 phones (each phone talks to one agent);
+# one hot agent: all traffic to one agent over 10,000 phones.  Steady state:
+# the conversations exist (opened on an earlier day).  synchronous_commit off
+# for the main figures, on for a second set.  O(1): record_inbound with 10
+# million stored messages (BENCH_SCALE=small: 1 million) against ~10 thousand.
+set -eu
+ROOT=${BENCH_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
+OUT=$ROOT/build/bench/events
+rm -rf "$OUT"; mkdir -p "$OUT"
+if [ "${BENCH_SCALE:-}" = small ]; then
+    T=${BENCH_SECONDS:-6}; BIG=1000000
+else
+    T=${BENCH_SECONDS:-20}; BIG=10000000
+fi
+CLIENTS=8
+DB=sb_bench_events
+psql -X -q -d postgres -c "drop database if exists $DB" -c "create database $DB"
+export PGDATABASE=$DB
+q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+q -c "set client_min_messages = warning" -c "create extension switchboard"
+q -f "$ROOT/bench/events_naive.sql" >/dev/null
+
+setup_sql="
+insert into switchboard.agents (agent_id, sms_enabled, rate_limit_per_hour, max_daily_conversations)
+select ('00000000-0000-0000-0000-' || lpad(i::text, 12, '0'))::uuid, true, 100, 1000
+  from generate_series(0, 999) i;
+create temp table pairs as
+select ('00000000-0000-0000-0000-' || lpad((p % 1000)::text, 12, '0'))::uuid as agent_id,
+       '+1415' || (2000000 + p) as phone from generate_series(0, 99999) p
+union all
+select '00000000-0000-0000-0000-000000000000'::uuid, '+1415' || (2000000 + p)
+  from generate_series(0, 9999) p where p % 1000 <> 0;
+"
+for t in switchboard.conversations bench.naive_conversations bench.floor_conversations; do
+    setup_sql+="
+insert into $t (agent_id, phone, message_count, inbound_count, first_message_at, last_message_at,
+                last_inbound_at, created_at)
+select agent_id, phone, 1, 1, now() - interval '1 day', now() - interval '1 day', now() - interval '1 day',
+       now() - interval '1 day' from pairs;"
+done
+q -c "$setup_sql"
+q -c "vacuum analyze" -c "checkpoint"
+
+# The scripts: $1 = the call, with :agent and :phone.
+script() {  # name hot call
+    local range='random(0, 99999)' agent=':p % 1000'
+    if [ "$2" = hot ]; then range='random(0, 9999)'; agent='0'; fi
+    cat >"$OUT/$1.sql" <<SQL
+\\set p $range
+\\set a $agent
+$3
+SQL
+}
+AG="('00000000-0000-0000-0000-' || lpad(:a::text, 12, '0'))::uuid"
+PH="'+1415' || (2000000 + :p)"
+script ours spread "select * from switchboard.record_inbound($AG, $PH, 'hello', '{}');"
+script ours_hot hot "select * from switchboard.record_inbound($AG, $PH, 'hello', '{}');"
+script naive spread "select bench.naive_record_inbound($AG, $PH, 'hello', '{}');"
+script naive_hot hot "select bench.naive_record_inbound($AG, $PH, 'hello', '{}');"
+script floor spread "select bench.floor_record_inbound($AG, $PH, 'hello', '{}');"
+
+# run NAME SCRIPT SYNC -> prints "tps p50_ms p99_ms"
+run() {
+    local name=$1 file=$2 sync=$3
+    rm -f "$OUT"/log_"$name"*
+    PGOPTIONS="-c synchronous_commit=$sync" pgbench -n -M prepared -c $CLIENTS -j 2 -T $T \
+        -l --log-prefix="$OUT/log_$name" -f "$OUT/$file.sql" >"$OUT/$name.txt" 2>&1 ||
+        { cat "$OUT/$name.txt" >&2; return 1; }
+    local tps
+    tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$OUT/$name.txt" | head -n 1)
+    if grep -q "failed: [1-9]" "$OUT/$name.txt"; then
+        echo "$name: failed transactions" >&2; cat "$OUT/$name.txt" >&2; return 1
+    fi
+    cat "$OUT"/log_"$name"* | awk '{print $3}' | sort -n >"$OUT/lat_$name"
+    local n p50 p99
+    n=$(wc -l <"$OUT/lat_$name")
+    p50=$(sed -n "$(( (n + 1) / 2 ))p" "$OUT/lat_$name")
+    p99=$(sed -n "$(( (n * 99 + 99) / 100 ))p" "$OUT/lat_$name")
+    awk -v t="$tps" -v a="$p50" -v b="$p99" 'BEGIN { printf "%.0f %.3f %.3f\n", t, a / 1000, b / 1000 }'
+}
+row() {  # label "tps p50 p99"
+    set -- "$1" $2
+    printf '  %-44s %8s/s   p50 %7s ms   p99 %7s ms\n' "$1" "$2" "$3" "$4"
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+
+# Warm up every path once (plans, caches), then measure.
+for s in floor naive ours; do T=3 run warm_$s $s off >/dev/null; done
+q -c "vacuum analyze" -c "checkpoint"
+
+echo "record_inbound, $CLIENTS clients, ${T}s each, synchronous_commit off"
+floor=$(run floor floor off);         row "(b) floor: upsert + insert (SQL)" "$floor"
+naive=$(run naive naive off);         row "(a) naive seed-style plpgsql" "$naive"
+ours=$(run ours ours off);            row "switchboard.record_inbound" "$ours"
+naive_hot=$(run naive_hot naive_hot off); row "(a) naive, one hot agent" "$naive_hot"
+ours_hot=$(run ours_hot ours_hot off);    row "record_inbound, one hot agent" "$ours_hot"
+small_rows=$(q -At -c "select count(*) from switchboard.messages")
+
+echo "synchronous_commit on"
+floor_s=$(run floor_sync floor on);   row "(b) floor" "$floor_s"
+naive_s=$(run naive_sync naive on);   row "(a) naive" "$naive_s"
+ours_s=$(run ours_sync ours on);      row "switchboard.record_inbound" "$ours_s"
+
+# O(1): fill messages up to BIG rows (the conversations' own history; the
+# trigger is off for the bulk load, the rows are history, not events).
+q -c "alter table switchboard.messages disable trigger messages_bump_conversation" \
+  -c "insert into switchboard.messages (agent_id, conversation_id, session_id, direction, phone, body, decision, created_at)
+      select c.agent_id, c.conversation_id, c.session_id, 'inbound', c.phone, 'history', 'accepted',
+             now() - interval '2 days' + (g * interval '1 ms')
+        from generate_series(1, $BIG) g
+        join (select row_number() over () - 1 as k, * from switchboard.conversations) c
+          on c.k = g % 110000" \
+  -c "alter table switchboard.messages enable trigger messages_bump_conversation"
+q -c "vacuum analyze switchboard.messages" -c "checkpoint"
+big_rows=$(q -At -c "select count(*) from switchboard.messages")
+ours_big=$(run ours_big ours off)
+echo "O(1): stored messages"
+row "record_inbound, $small_rows stored (run above)" "$ours"
+row "record_inbound, $big_rows stored" "$ours_big"
+
+tps() { echo "$1" | cut -d' ' -f1; }
+echo "ratios (one run):"
+echo "  record_inbound / (a) naive           $(ratio "$(tps "$ours")" "$(tps "$naive")")   (target >= 1.3)"
+echo "  record_inbound / (b) floor           $(ratio "$(tps "$ours")" "$(tps "$floor")")   (target >= 0.75)"
+echo "  hot agent / spread                   $(ratio "$(tps "$ours_hot")" "$(tps "$ours")")   (target >= 0.8)"
+echo "  naive: hot agent / spread            $(ratio "$(tps "$naive_hot")" "$(tps "$naive")")"
+echo "  sync on: record_inbound / (a) naive  $(ratio "$(tps "$ours_s")" "$(tps "$naive_s")")"
+echo "  sync on: record_inbound / (b) floor  $(ratio "$(tps "$ours_s")" "$(tps "$floor_s")")"
+echo "  $big_rows / $small_rows stored messages  $(ratio "$(tps "$ours_big")" "$(tps "$ours")")   (target >= 0.9)"
+psql -X -q -d postgres -c "drop database $DB"

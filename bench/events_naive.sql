@@ -1,0 +1,110 @@
+-- Baselines for bench/events.bench.sh, on copies of the tables (no switchboard
+-- triggers):
+--   bench.naive_record_inbound: the seeds' decisions as one plpgsql function
+--     (regex normalize, read settings, count recent rows in messages, count
+--     today's conversations, upsert, insert, bump a daily row);
+--   bench.floor_record_inbound: the two-row floor, a plain SQL function that
+--     only upserts the conversation and inserts the message.
+DROP SCHEMA IF EXISTS bench CASCADE;
+CREATE SCHEMA bench;
+
+CREATE TABLE bench.naive_conversations (LIKE switchboard.conversations INCLUDING ALL);
+CREATE INDEX ON bench.naive_conversations (agent_id, created_at);
+CREATE TABLE bench.naive_messages (LIKE switchboard.messages INCLUDING ALL);
+CREATE INDEX ON bench.naive_messages (agent_id, phone, created_at);
+CREATE TABLE bench.naive_blocked (LIKE switchboard.blocked_numbers INCLUDING ALL);
+CREATE TABLE bench.naive_daily_stats (
+    agent_id uuid NOT NULL, day date NOT NULL, messages integer NOT NULL DEFAULT 0,
+    PRIMARY KEY (agent_id, day));
+
+CREATE TABLE bench.floor_conversations (LIKE switchboard.conversations INCLUDING ALL);
+CREATE TABLE bench.floor_messages (LIKE switchboard.messages INCLUDING ALL);
+
+CREATE FUNCTION bench.naive_record_inbound(p_agent uuid, p_from text, p_body text,
+                                           p_metadata jsonb DEFAULT '{}')
+RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    a switchboard.agents%ROWTYPE;
+    v_phone text;
+    v_recent integer;
+    v_today integer;
+    v_conv uuid;
+    v_session uuid;
+    v_last timestamptz;
+BEGIN
+    SELECT * INTO a FROM switchboard.agents WHERE agent_id = p_agent;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'agent "%" does not exist', p_agent USING ERRCODE = 'P0002';
+    END IF;
+    v_phone := regexp_replace(p_from, '[^0-9]', '', 'g');
+    IF length(v_phone) = 10 THEN
+        v_phone := '1' || v_phone;
+    END IF;
+    v_phone := '+' || v_phone;
+    IF v_phone !~ '^\+[1-9][0-9]{7,14}$' THEN
+        RAISE EXCEPTION 'invalid phone number "%"', p_from USING ERRCODE = '22023';
+    END IF;
+    IF NOT a.sms_enabled THEN
+        INSERT INTO bench.naive_messages (agent_id, direction, phone, body, metadata, decision)
+        VALUES (p_agent, 'inbound', v_phone, p_body, p_metadata, 'disabled');
+        RETURN 'disabled';
+    END IF;
+    IF EXISTS (SELECT 1 FROM bench.naive_blocked WHERE agent_id = p_agent AND phone = v_phone) THEN
+        INSERT INTO bench.naive_messages (agent_id, direction, phone, body, metadata, decision)
+        VALUES (p_agent, 'inbound', v_phone, p_body, p_metadata, 'blocked');
+        RETURN 'blocked';
+    END IF;
+    SELECT count(*) INTO v_recent FROM bench.naive_messages
+     WHERE agent_id = p_agent AND phone = v_phone AND created_at > now() - interval '1 hour'
+       AND direction = 'inbound' AND decision = 'accepted';
+    IF v_recent >= a.rate_limit_per_hour THEN
+        INSERT INTO bench.naive_messages (agent_id, direction, phone, body, metadata, decision)
+        VALUES (p_agent, 'inbound', v_phone, p_body, p_metadata, 'rate_limited');
+        RETURN 'rate_limited';
+    END IF;
+    SELECT conversation_id, session_id, last_message_at INTO v_conv, v_session, v_last
+      FROM bench.naive_conversations WHERE agent_id = p_agent AND phone = v_phone;
+    IF NOT FOUND THEN
+        SELECT count(*) INTO v_today FROM bench.naive_conversations
+         WHERE agent_id = p_agent
+           AND created_at >= (date_trunc('day', now() AT TIME ZONE a.timezone) AT TIME ZONE a.timezone);
+        IF v_today >= a.max_daily_conversations THEN
+            INSERT INTO bench.naive_messages (agent_id, direction, phone, body, metadata, decision)
+            VALUES (p_agent, 'inbound', v_phone, p_body, p_metadata, 'daily_limit');
+            RETURN 'daily_limit';
+        END IF;
+    END IF;
+    IF v_last IS NOT NULL AND v_last < now() - make_interval(mins => a.session_timeout_minutes) THEN
+        v_session := gen_random_uuid();
+    END IF;
+    INSERT INTO bench.naive_conversations AS c (agent_id, phone, message_count, inbound_count,
+                                                first_message_at, last_message_at, last_inbound_at)
+    VALUES (p_agent, v_phone, 1, 1, now(), now(), now())
+    ON CONFLICT (agent_id, phone) DO UPDATE
+       SET message_count = c.message_count + 1, inbound_count = c.inbound_count + 1,
+           session_id = coalesce(v_session, c.session_id),
+           last_message_at = now(), last_inbound_at = now(), updated_at = now()
+    RETURNING conversation_id, session_id INTO v_conv, v_session;
+    INSERT INTO bench.naive_messages (agent_id, conversation_id, session_id, direction, phone, body, metadata)
+    VALUES (p_agent, v_conv, v_session, 'inbound', v_phone, p_body, p_metadata);
+    INSERT INTO bench.naive_daily_stats AS d (agent_id, day, messages) VALUES (p_agent, current_date, 1)
+    ON CONFLICT (agent_id, day) DO UPDATE SET messages = d.messages + 1;
+    RETURN 'accepted';
+END
+$$;
+
+CREATE FUNCTION bench.floor_record_inbound(p_agent uuid, p_phone text, p_body text,
+                                           p_metadata jsonb DEFAULT '{}')
+RETURNS bigint LANGUAGE sql AS $$
+    WITH c AS (
+        INSERT INTO bench.floor_conversations AS c (agent_id, phone, message_count, inbound_count,
+                                                    first_message_at, last_message_at, last_inbound_at)
+        VALUES (p_agent, p_phone, 1, 1, now(), now(), now())
+        ON CONFLICT (agent_id, phone) DO UPDATE
+           SET message_count = c.message_count + 1, inbound_count = c.inbound_count + 1,
+               last_message_at = now(), last_inbound_at = now(), updated_at = now()
+        RETURNING conversation_id, session_id)
+    INSERT INTO bench.floor_messages (agent_id, conversation_id, session_id, direction, phone, body, metadata)
+    SELECT p_agent, conversation_id, session_id, 'inbound', p_phone, p_body, p_metadata FROM c
+    RETURNING message_id
+$$;
