@@ -24,7 +24,7 @@ int main(int argc, char **argv) {
             if (r.reply) std::cout << ", reply: " << *r.reply;
             if (r.retry_after)
                 std::cout << ", retry after "
-                          << std::chrono::duration_cast<std::chrono::seconds>(*r.retry_after).count() << " s";
+                          << std::chrono::ceil<std::chrono::seconds>(*r.retry_after).count() << " s";
             std::cout << '\n';
         }
         try {

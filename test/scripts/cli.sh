@@ -84,11 +84,11 @@ check "ingest: short line reported" 1 "$(grep -c 'line 10: expected 9 fields, fo
 check "ingest: bad duration reported" 1 "$(grep -c 'line 14, column duration_seconds' "$TMP/err")"
 check "ingest: invalid phone reported by the server with its line" 1 \
     "$(grep -c 'line 5: invalid phone number "12": The number is too short. (SQLSTATE 22023)' "$TMP/err")"
-check "ingest: decisions" "2 1 1 1" \
+check "ingest: decisions" "3 1 1 1" \
     "$(awk '/^  accepted/ {a=$2} /^  rate_limited/ {r=$2} /^  blocked/ {b=$2} /^  daily_limit/ {d=$2} END {print a, r, b, d}' "$TMP/out")"
 check "ingest: call events" "3" "$(awk '/^call events/ {print $3}' "$TMP/out")"
 check "ingest: malformed lines counted" "5" "$(awk '/^malformed/ {print $2}' "$TMP/out")"
-check "ingest: the good lines went in" "5" \
+check "ingest: the good lines went in" "6" \
     "$(psql -X -A -t -c "select count(*) from switchboard.messages where agent_id = '$A'")"
 check "ingest: plain progress lines when not a TTY" 1 "$(grep -c '^ingest: 10/10 rows (100%)' "$TMP/err")"
 
