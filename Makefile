@@ -157,7 +157,7 @@ fuzz: $(BUILD)/fuzz_phone
 # named "regress") are machine-wide: one checkout at a time holds the lock.
 LOCKED = flock $(or $(SWITCHBOARD_LOCK),/tmp/switchboard-install.lock)
 
-.PHONY: test demo bench
+.PHONY: test demo demo-stop bench
 test:
 	@$(MAKE) --no-print-directory deps
 	@$(MAKE) --no-print-directory all $(BUILD)/unit_tests client
@@ -170,6 +170,13 @@ demo:
 	@$(MAKE) --no-print-directory all client
 	@$(LOCKED) $(MAKE) --no-print-directory install install-client >/dev/null
 	@bash client/demo/run-demo.sh
+
+# Stops the cluster `make demo` left running.
+demo-stop:
+	@if [ -f $(BUILD)/demo-cluster/data/postmaster.pid ]; then \
+		if [ "$$(id -u)" = 0 ]; then runuser -u postgres -- $$($(PG_CONFIG) --bindir)/pg_ctl -D $(BUILD)/demo-cluster/data -m fast stop; \
+		else $$($(PG_CONFIG) --bindir)/pg_ctl -D $(BUILD)/demo-cluster/data -m fast stop; fi; \
+	else echo "no demo cluster running"; fi
 
 bench:
 	@$(MAKE) --no-print-directory deps
