@@ -64,7 +64,8 @@ sb agents block $ACME "+1 312 555 0998" --reason "robotexts"
 sb agents block $BISTRO "07400 999999" --reason "loan spam"
 echo
 echo "== normalize, as people write numbers"
-printf '%s\n' "(201) 555-0123" "07400 123456" "tel:+1-212-555-0666" "12" | sb normalize --region US || true
+printf '%s\n' "(201) 555-0123" "tel:+1-212-555-0666" "00 44 7400 123456" "12" | sb normalize --region US || true
+sb normalize --region GB "07400 123456" "+1 (201) 555-0123"
 echo
 echo "== ingest client/demo/sample_traffic.csv (a week of SMS and calls; make_sample_traffic.py made it)"
 rc=0
