@@ -8,7 +8,7 @@
 DROP SCHEMA IF EXISTS bench CASCADE;
 CREATE SCHEMA bench;
 
-CREATE TABLE bench.naive_conversations (LIKE switchboard.conversations INCLUDING ALL);
+CREATE TABLE bench.naive_conversations (LIKE switchboard.conversations INCLUDING ALL) WITH (fillfactor = 80);
 CREATE INDEX ON bench.naive_conversations (agent_id, created_at);
 CREATE TABLE bench.naive_messages (LIKE switchboard.messages INCLUDING ALL);
 CREATE INDEX ON bench.naive_messages (agent_id, phone, created_at);
@@ -17,7 +17,7 @@ CREATE TABLE bench.naive_daily_stats (
     agent_id uuid NOT NULL, day date NOT NULL, messages integer NOT NULL DEFAULT 0,
     PRIMARY KEY (agent_id, day));
 
-CREATE TABLE bench.floor_conversations (LIKE switchboard.conversations INCLUDING ALL);
+CREATE TABLE bench.floor_conversations (LIKE switchboard.conversations INCLUDING ALL) WITH (fillfactor = 80);
 CREATE TABLE bench.floor_messages (LIKE switchboard.messages INCLUDING ALL);
 
 CREATE FUNCTION bench.naive_record_inbound(p_agent uuid, p_from text, p_body text,
@@ -108,3 +108,37 @@ RETURNS bigint LANGUAGE sql AS $$
     SELECT p_agent, conversation_id, session_id, 'inbound', p_phone, p_body, p_metadata FROM c
     RETURNING message_id
 $$;
+
+-- The floor again in plpgsql: its statement plan is cached per backend, where a
+-- LANGUAGE sql function that cannot be inlined is planned on every call.
+CREATE FUNCTION bench.floor_plpgsql_record_inbound(p_agent uuid, p_phone text, p_body text,
+                                                   p_metadata jsonb DEFAULT '{}')
+RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    v_id bigint;
+BEGIN
+    WITH c AS (
+        INSERT INTO bench.floor_conversations AS c (agent_id, phone, message_count, inbound_count,
+                                                    first_message_at, last_message_at, last_inbound_at)
+        VALUES (p_agent, p_phone, 1, 1, now(), now(), now())
+        ON CONFLICT (agent_id, phone) DO UPDATE
+           SET message_count = c.message_count + 1, inbound_count = c.inbound_count + 1,
+               last_message_at = now(), last_inbound_at = now(), updated_at = now()
+        RETURNING conversation_id, session_id)
+    INSERT INTO bench.floor_messages (agent_id, conversation_id, session_id, direction, phone, body, metadata)
+    SELECT p_agent, conversation_id, session_id, 'inbound', p_phone, p_body, p_metadata FROM c
+    RETURNING message_id INTO v_id;
+    RETURN v_id;
+END
+$$;
+
+-- record_inbound declared with SET search_path, to measure what the clause
+-- costs against schema-qualified query text (the shipped declaration).
+CREATE FUNCTION bench.record_inbound_search_path(
+    agent_id uuid, from_phone text, body text, metadata jsonb DEFAULT '{}', at timestamptz DEFAULT now())
+RETURNS TABLE (decision text, conversation_id uuid, session_id uuid, message_id bigint,
+               is_new_conversation boolean, is_new_session boolean, reply text,
+               retry_after interval, remaining integer)
+AS '$libdir/switchboard', 'record_inbound'
+LANGUAGE C VOLATILE ROWS 1
+SET search_path = pg_catalog, pg_temp;

@@ -55,7 +55,7 @@ CREATE TABLE switchboard.conversations (
     updated_at       timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (agent_id, conversation_id),
     UNIQUE (agent_id, phone)
-);
+) WITH (fillfactor = 80);  -- room on the page for the per-event update to stay HOT
 COMMENT ON TABLE switchboard.conversations IS
     'one row per (agent, phone): the current session, counters and the hourly-limit state';
 

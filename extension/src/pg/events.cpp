@@ -51,7 +51,7 @@ struct Plan {
     SPIPlanPtr plan;
     const char *sql;
     int nargs;
-    Oid types[10];
+    Oid types[12];
 };
 
 SPIPlanPtr prepared(Plan *p)
@@ -84,27 +84,29 @@ Plan agent_plan = {nullptr,
                    " FROM switchboard.agents WHERE agent_id" Q_EQ "$1",
                    1, {UUIDOID}};
 
-// Blocked?  And the conversation, locked (the lock is taken even for a blocked
-// number: one round trip instead of two, and a blocked event is rare).
-Plan conv_lock_plan = {nullptr,
-                       "SELECT EXISTS (SELECT FROM switchboard.blocked_numbers b"
-                       "   WHERE b.agent_id" Q_EQ "$1 AND b.phone" Q_EQ "$2) AS blocked,"
-                       " c.conversation_id, c.session_id, c.last_message_at, c.rate_window"
-                       " FROM (SELECT 1) AS one LEFT JOIN LATERAL"
-                       " (SELECT conversation_id, session_id, last_message_at, rate_window"
-                       "   FROM switchboard.conversations"
-                       "   WHERE agent_id" Q_EQ "$1 AND phone" Q_EQ "$2 FOR UPDATE) AS c ON true",
-                       2, {UUIDOID, TEXTOID}};
+// Everything an inbound event needs, in one round trip: the agent's settings
+// (read on every event, so a change takes effect on the next one), the number
+// normalized with the agent's default_region (NULL when it is not a number:
+// read_event then raises normalize_phone's error from C, without a CONTEXT line), whether it is blocked, and the conversation, locked.  The
+// lock is taken even when the agent is disabled or the number blocked: rare
+// events, and one statement instead of two for the common one.
+#define EVENT_SELECT                                                                                \
+    "SELECT a.sms_enabled, a.auto_respond, a.welcome_message, a.session_timeout_minutes,"         \
+    " a.max_daily_conversations, a.rate_limit_per_hour, a.timezone, n.e164,"                      \
+    " EXISTS (SELECT FROM switchboard.blocked_numbers b"                                          \
+    "   WHERE b.agent_id" Q_EQ "$1 AND b.phone" Q_EQ "n.e164) AS blocked,"                         \
+    " c.conversation_id, c.session_id, c.last_message_at, c.rate_window, a.default_region"        \
+    " FROM switchboard.agents a"                                                                  \
+    " CROSS JOIN LATERAL (SELECT switchboard.try_normalize_phone($2, a.default_region) AS e164 OFFSET 0) AS n" \
+    " LEFT JOIN LATERAL (SELECT conversation_id, session_id, last_message_at, rate_window"        \
+    "   FROM switchboard.conversations"                                                           \
+    "   WHERE agent_id" Q_EQ "$1 AND phone" Q_EQ "n.e164"
+Plan event_lock_plan = {nullptr, EVENT_SELECT " FOR UPDATE) AS c ON true WHERE a.agent_id" Q_EQ "$1",
+                        2, {UUIDOID, TEXTOID}};
 
 // The same without the lock, for check_rate_limit.
-Plan conv_peek_plan = {nullptr,
-                       "SELECT EXISTS (SELECT FROM switchboard.blocked_numbers b"
-                       "   WHERE b.agent_id" Q_EQ "$1 AND b.phone" Q_EQ "$2) AS blocked,"
-                       " c.conversation_id, c.session_id, c.last_message_at, c.rate_window"
-                       " FROM (SELECT 1) AS one LEFT JOIN"
-                       " switchboard.conversations c"
-                       "   ON c.agent_id" Q_EQ "$1 AND c.phone" Q_EQ "$2",
-                       2, {UUIDOID, TEXTOID}};
+Plan event_peek_plan = {nullptr, EVENT_SELECT ") AS c ON true WHERE a.agent_id" Q_EQ "$1",
+                        2, {UUIDOID, TEXTOID}};
 
 Plan conv_by_id_plan = {nullptr,
                         "SELECT c.session_id, c.last_message_at, c.rate_window, c.phone,"
@@ -175,6 +177,27 @@ Plan message_insert_plan = {nullptr,
                             " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING message_id",
                             9, {UUIDOID, UUIDOID, UUIDOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, TEXTOID,
                                 TIMESTAMPTZOID}};
+
+// An accepted message and its conversation's bump in one statement (record_*):
+// $1 agent, $2 conversation, $3 session, $4/$5 inbound/outbound, $6 time,
+// $7 the new hourly log (NULL keeps it), $8 direction, $9 phone, $10 body, $11 metadata.
+Plan bump_and_insert_plan = {nullptr,
+                             "WITH bump AS (UPDATE switchboard.conversations SET session_id = $3,"
+                             " message_count = message_count OPERATOR(pg_catalog.+) 1,"
+                             " inbound_count = inbound_count OPERATOR(pg_catalog.+) $4,"
+                             " outbound_count = outbound_count OPERATOR(pg_catalog.+) $5,"
+                             " first_message_at = LEAST(first_message_at, $6),"
+                             " last_message_at = GREATEST(last_message_at, $6),"
+                             " last_inbound_at = CASE WHEN $4 OPERATOR(pg_catalog.>) 0"
+                             "   THEN GREATEST(last_inbound_at, $6) ELSE last_inbound_at END,"
+                             " rate_window = COALESCE($7, rate_window),"
+                             " is_active = true, updated_at = pg_catalog.now()"
+                             " WHERE agent_id" Q_EQ "$1 AND conversation_id" Q_EQ "$2)"
+                             " INSERT INTO switchboard.messages (agent_id, conversation_id, session_id,"
+                             " direction, phone, body, metadata, decision, created_at)"
+                             " VALUES ($1, $2, $3, $8, $9, $10, $11, 'accepted', $6) RETURNING message_id",
+                             11, {UUIDOID, UUIDOID, UUIDOID, INT4OID, INT4OID, TIMESTAMPTZOID, TIMESTAMPTZARRAYOID,
+                                  TEXTOID, TEXTOID, TEXTOID, JSONBOID}};
 
 Plan region_plan = {nullptr,
                     "SELECT default_region FROM switchboard.agents WHERE agent_id" Q_EQ "$1",
@@ -353,23 +376,43 @@ struct Conversation {
     int64 log[limits::max_window];
 };
 
-void read_conversation(Plan *plan, Datum agent_id, Datum e164, Conversation *c, bool read_only)
+// Runs an event plan: the agent (or P0002), the normalized number (or 22023),
+// blocked, and the conversation row if there is one.
+void read_event(Plan *plan, Datum agent_id, Datum raw, Agent *agent, Datum *e164, Conversation *c,
+                bool read_only)
 {
-    Datum args[2] = {agent_id, e164};
+    Datum args[2] = {agent_id, raw};
     run(plan, args, nullptr, read_only, 0);
+    if (SPI_processed == 0)
+        agent_not_found(agent_id);
     bool isnull;
-    c->blocked = getbool(1, &isnull);
-    c->conversation_id = getdatum(2, &isnull);
+    agent->sms_enabled = getbool(1, &isnull);
+    agent->auto_respond = getbool(2, &isnull);
+    agent->welcome_message = getdatum(3, &isnull);
+    agent->session_timeout_minutes = DatumGetInt32(getdatum(4, &isnull));
+    agent->max_daily_conversations = DatumGetInt32(getdatum(5, &isnull));
+    agent->rate_limit_per_hour = DatumGetInt32(getdatum(6, &isnull));
+    text_to_cstring_buffer(DatumGetTextPP(getdatum(7, &isnull)), agent->timezone, sizeof agent->timezone);
+    *e164 = getdatum(8, &isnull);
+    if (isnull) {
+        text *region_text = DatumGetTextPP(getdatum(14, &isnull));
+        phone::Region region =
+            phone::parse_region(VARDATA_ANY(region_text), VARSIZE_ANY_EXHDR(region_text), false);
+        normalized(DatumGetTextPP(raw), region);  // raises the error
+        elog(ERROR, "switchboard: try_normalize_phone and normalize_phone disagree");
+    }
+    c->blocked = getbool(9, &isnull);
+    c->conversation_id = getdatum(10, &isnull);
     c->found = !isnull;
     c->nlog = 0;
     c->has_last = false;
     if (!c->found)
         return;
-    c->session_id = getdatum(3, &isnull);
-    Datum last = getdatum(4, &isnull);
+    c->session_id = getdatum(11, &isnull);
+    Datum last = getdatum(12, &isnull);
     c->has_last = !isnull;
     c->last_message_at = isnull ? 0 : DatumGetTimestampTz(last);
-    Datum log = getdatum(5, &isnull);
+    Datum log = getdatum(13, &isnull);
     c->nlog = read_log(log, isnull, c->log);
 }
 
@@ -430,6 +473,36 @@ void bump_conversation(Datum agent_id, Datum conversation_id, Datum session_id, 
     run(&conv_bump_plan, args, nulls, false, 0);
 }
 
+// Bumps the conversation and stores an accepted message, one statement; returns its id.
+int64 bump_and_insert(Datum agent_id, Datum conversation_id, Datum session_id, bool inbound, TimestampTz at,
+                      const int64 *log, int nlog, Datum e164, Datum body, Datum metadata)
+{
+    Datum args[11] = {agent_id,
+                      conversation_id,
+                      session_id,
+                      Int32GetDatum(inbound ? 1 : 0),
+                      Int32GetDatum(inbound ? 0 : 1),
+                      TimestampTzGetDatum(at),
+                      log ? log_datum(log, nlog) : 0,
+                      CStringGetTextDatum(inbound ? "inbound" : "outbound"),
+                      e164,
+                      body,
+                      metadata};
+    char nulls[11] = {' ', ' ', ' ', ' ', ' ', ' ', log ? ' ' : 'n', ' ', ' ', ' ', ' '};
+    record_in_progress = true;
+    PG_TRY();
+    {
+        run(&bump_and_insert_plan, args, nulls, false, 0);
+    }
+    PG_FINALLY();
+    {
+        record_in_progress = false;
+    }
+    PG_END_TRY();
+    bool isnull;
+    return DatumGetInt64(getdatum(1, &isnull));
+}
+
 // ---------------------------------------------------------------------------
 // The decision, shared by record_inbound and check_rate_limit.
 
@@ -469,7 +542,7 @@ SB_FUNCTION(record_inbound)
             ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
                             errmsg("record_inbound: argument %d must not be null", i + 1)));
     Datum agent_id = PG_GETARG_DATUM(0);
-    text *raw = PG_GETARG_TEXT_PP(1);
+    Datum raw = PG_GETARG_DATUM(1);
     Datum body = PG_ARGISNULL(2) ? CStringGetTextDatum("") : PG_GETARG_DATUM(2);
     Datum metadata = PG_GETARG_DATUM(3);
     TimestampTz at = PG_GETARG_TIMESTAMPTZ(4);
@@ -481,77 +554,80 @@ SB_FUNCTION(record_inbound)
         elog(ERROR, "switchboard: SPI_connect failed");
 
     Agent agent;
-    load_agent(agent_id, &agent);
-    Datum e164 = normalized(raw, agent.region);
+    Datum e164;
+    Conversation conv;
+    read_event(&event_lock_plan, agent_id, raw, &agent, &e164, &conv, false);
 
     Verdict v = {accepted, false, 0, false, 0};
-    Conversation conv;
     bool is_new_conversation = false, is_new_session = false;
+    int64 message_id = 0;
 
     if (!agent.sms_enabled) {
         v.decision = disabled;
-        conv.found = false;
+    } else if (conv.blocked) {
+        v.decision = blocked;
+    } else if (conv.found) {
+        judge_rate(&agent, &conv, at, &v);
     } else {
-        read_conversation(&conv_lock_plan, agent_id, e164, &conv, false);
-        if (conv.blocked) {
-            v.decision = blocked;
-        } else if (conv.found) {
+        // Would open a conversation: take the day's counter lock, then look
+        // again (a concurrent first message may have opened it meanwhile).
+        Datum day = local_day(&agent, at);
+        int opened = lock_day(agent_id, day);
+        read_event(&event_lock_plan, agent_id, raw, &agent, &e164, &conv, false);
+        if (conv.found) {
             judge_rate(&agent, &conv, at, &v);
+        } else if (opened >= agent.max_daily_conversations) {
+            v.decision = daily_limit;
+            v.has_retry = true;
+            v.retry_after_us = until_next_day(&agent, day, at);
+            v.has_remaining = true;
+            v.remaining = agent.rate_limit_per_hour;
         } else {
-            // Would open a conversation: take the day's counter lock, then look again.
-            Datum day = local_day(&agent, at);
-            int opened = lock_day(agent_id, day);
-            read_conversation(&conv_lock_plan, agent_id, e164, &conv, false);
-            if (conv.found) {
+            int64 log[1] = {at};
+            Datum args[5] = {agent_id, e164, TimestampTzGetDatum(at), log_datum(log, 1), new_uuid()};
+            run(&conv_insert_plan, args, nullptr, false, 0);
+            if (SPI_processed == 0) {
+                // Opened by someone who did not take the counter lock (a direct insert).
+                read_event(&event_lock_plan, agent_id, raw, &agent, &e164, &conv, false);
+                if (!conv.found)
+                    elog(ERROR, "switchboard: conversation vanished while opening it");
                 judge_rate(&agent, &conv, at, &v);
-            } else if (opened >= agent.max_daily_conversations) {
-                v.decision = daily_limit;
-                v.has_retry = true;
-                v.retry_after_us = until_next_day(&agent, day, at);
-                v.has_remaining = true;
-                v.remaining = agent.rate_limit_per_hour;
             } else {
-                int64 log[1] = {at};
-                Datum session_id = new_uuid();
-                Datum args[5] = {agent_id, e164, TimestampTzGetDatum(at), log_datum(log, 1), session_id};
-                run(&conv_insert_plan, args, nullptr, false, 0);
-                if (SPI_processed == 0) {
-                    // Opened by someone who did not take the counter lock (a direct insert).
-                    read_conversation(&conv_lock_plan, agent_id, e164, &conv, false);
-                    if (!conv.found)
-                        elog(ERROR, "switchboard: conversation vanished while opening it");
-                    judge_rate(&agent, &conv, at, &v);
-                } else {
-                    bool isnull;
-                    conv.found = true;
-                    conv.conversation_id = getdatum(1, &isnull);
-                    conv.session_id = getdatum(2, &isnull);
-                    is_new_conversation = is_new_session = true;
-                    v.has_remaining = true;
-                    v.remaining = agent.rate_limit_per_hour - 1;
-                    Datum bump[2] = {agent_id, day};
-                    run(&day_bump_plan, bump, nullptr, false, 0);
-                }
+                bool isnull;
+                conv.found = true;
+                conv.conversation_id = getdatum(1, &isnull);
+                conv.session_id = getdatum(2, &isnull);
+                is_new_conversation = is_new_session = true;
+                v.has_remaining = true;
+                v.remaining = agent.rate_limit_per_hour - 1;
+                Datum bump[2] = {agent_id, day};
+                run(&day_bump_plan, bump, nullptr, false, 0);
+                message_id = insert_message(agent_id, conv.conversation_id, conv.session_id, "inbound", e164,
+                                            body, metadata, "accepted", at);
             }
         }
     }
 
-    // An accepted message on an existing conversation: roll the session, log it, bump.
-    if (v.decision == accepted && !is_new_conversation) {
+    if (is_new_conversation) {
+        // stored above
+    } else if (v.decision == accepted) {
+        // An accepted message on an existing conversation: roll the session, log it, bump.
         if (limits::session_expired(conv.has_last, conv.last_message_at, at, agent.session_timeout_minutes)) {
             conv.session_id = new_uuid();
             is_new_session = true;
         }
         int64 log[limits::max_window];
         int nlog = limits::admit(conv.log, conv.nlog, at, log);
-        bump_conversation(agent_id, conv.conversation_id, conv.session_id, true, at, log, nlog);
+        message_id = bump_and_insert(agent_id, conv.conversation_id, conv.session_id, true, at, log, nlog, e164,
+                                     body, metadata);
+    } else {
+        // Rejected: stored with its decision (and its conversation, if it has one), counting for nothing.
+        message_id = insert_message(agent_id, conv.found ? conv.conversation_id : 0,
+                                    conv.found ? conv.session_id : 0, "inbound", e164, body, metadata,
+                                    decision_names[v.decision], at);
     }
 
-    bool attached = conv.found;  // rejected messages keep the conversation they belong to
-    int64 message_id = insert_message(agent_id, attached ? conv.conversation_id : 0,
-                                      attached ? conv.session_id : 0, "inbound", e164, body, metadata,
-                                      decision_names[v.decision], at);
-
+    bool attached = conv.found;
     Datum values[9];
     bool nulls[9] = {false, !attached, !attached, false, false, false, true, !v.has_retry, !v.has_remaining};
     values[0] = CStringGetTextDatum(decision_names[v.decision]);
@@ -581,7 +657,7 @@ SB_FUNCTION(check_rate_limit)
             ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
                             errmsg("check_rate_limit: argument %d must not be null", i + 1)));
     Datum agent_id = PG_GETARG_DATUM(0);
-    text *raw = PG_GETARG_TEXT_PP(1);
+    Datum raw = PG_GETARG_DATUM(1);
     TimestampTz at = PG_GETARG_TIMESTAMPTZ(2);
 
     InitMaterializedSRF(fcinfo, 0);
@@ -590,33 +666,30 @@ SB_FUNCTION(check_rate_limit)
         elog(ERROR, "switchboard: SPI_connect failed");
 
     Agent agent;
-    load_agent(agent_id, &agent);
-    Datum e164 = normalized(raw, agent.region);
+    Datum e164;
+    Conversation conv;
+    read_event(&event_peek_plan, agent_id, raw, &agent, &e164, &conv, true);
     Verdict v = {accepted, false, 0, false, 0};
     if (!agent.sms_enabled) {
         v.decision = disabled;
+    } else if (conv.blocked) {
+        v.decision = blocked;
+    } else if (conv.found) {
+        judge_rate(&agent, &conv, at, &v);
     } else {
-        Conversation conv;
-        read_conversation(&conv_peek_plan, agent_id, e164, &conv, true);
-        if (conv.blocked) {
-            v.decision = blocked;
-        } else if (conv.found) {
-            judge_rate(&agent, &conv, at, &v);
+        Datum day = local_day(&agent, at);
+        Datum args[2] = {agent_id, day};
+        run(&day_peek_plan, args, nullptr, true, 0);
+        bool isnull = true;
+        int opened = SPI_processed > 0 ? DatumGetInt32(getdatum(1, &isnull)) : 0;
+        v.has_remaining = true;
+        if (opened >= agent.max_daily_conversations) {
+            v.decision = daily_limit;
+            v.has_retry = true;
+            v.retry_after_us = until_next_day(&agent, day, at);
+            v.remaining = agent.rate_limit_per_hour;
         } else {
-            Datum day = local_day(&agent, at);
-            Datum args[2] = {agent_id, day};
-            run(&day_peek_plan, args, nullptr, true, 0);
-            bool isnull = true;
-            int opened = SPI_processed > 0 ? DatumGetInt32(getdatum(1, &isnull)) : 0;
-            v.has_remaining = true;
-            if (opened >= agent.max_daily_conversations) {
-                v.decision = daily_limit;
-                v.has_retry = true;
-                v.retry_after_us = until_next_day(&agent, day, at);
-                v.remaining = agent.rate_limit_per_hour;
-            } else {
-                v.remaining = agent.rate_limit_per_hour - 1;
-            }
+            v.remaining = agent.rate_limit_per_hour - 1;
         }
     }
     Datum values[3];
@@ -659,9 +732,8 @@ SB_FUNCTION(record_outbound)
     int timeout = DatumGetInt32(getdatum(5, &isnull));
     if (limits::session_expired(has_last, has_last ? DatumGetTimestampTz(last) : 0, at, timeout))
         session_id = new_uuid();
-    bump_conversation(agent_id, conversation_id, session_id, false, at, nullptr, 0);
-    int64 message_id = insert_message(agent_id, conversation_id, session_id, "outbound", phone_number, body,
-                                      metadata, "accepted", at);
+    int64 message_id = bump_and_insert(agent_id, conversation_id, session_id, false, at, nullptr, 0,
+                                       phone_number, body, metadata);
     SPI_finish();
     PG_RETURN_INT64(message_id);
 }
@@ -676,7 +748,7 @@ SB_FUNCTION(upsert_conversation)
             ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
                             errmsg("upsert_conversation: argument %d must not be null", i + 1)));
     Datum agent_id = PG_GETARG_DATUM(0);
-    text *raw = PG_GETARG_TEXT_PP(1);
+    Datum raw = PG_GETARG_DATUM(1);
     TimestampTz at = PG_GETARG_TIMESTAMPTZ(2);
 
     InitMaterializedSRF(fcinfo, 0);
@@ -685,15 +757,14 @@ SB_FUNCTION(upsert_conversation)
         elog(ERROR, "switchboard: SPI_connect failed");
 
     Agent agent;
-    load_agent(agent_id, &agent);
-    Datum e164 = normalized(raw, agent.region);
+    Datum e164;
     Conversation conv;
     bool is_new_conversation = false, is_new_session = false;
-    read_conversation(&conv_lock_plan, agent_id, e164, &conv, false);
+    read_event(&event_lock_plan, agent_id, raw, &agent, &e164, &conv, false);
     if (!conv.found) {
         Datum day = local_day(&agent, at);
         lock_day(agent_id, day);
-        read_conversation(&conv_lock_plan, agent_id, e164, &conv, false);
+        read_event(&event_lock_plan, agent_id, raw, &agent, &e164, &conv, false);
         if (!conv.found) {
             Datum args[5] = {agent_id, e164, 0, 0, new_uuid()};
             char nulls[5] = {' ', ' ', 'n', ' ', ' '};
@@ -708,7 +779,7 @@ SB_FUNCTION(upsert_conversation)
                 Datum bump[2] = {agent_id, day};
                 run(&day_bump_plan, bump, nullptr, false, 0);
             } else {
-                read_conversation(&conv_lock_plan, agent_id, e164, &conv, false);
+                read_event(&event_lock_plan, agent_id, raw, &agent, &e164, &conv, false);
                 if (!conv.found)
                     elog(ERROR, "switchboard: conversation vanished while opening it");
             }

@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# The event path's limits under real concurrency: 16 connections (separate psql
+# processes) released at once by an advisory lock.
+#   1. 16 first messages from one new number: one conversation, opened once.
+#   2. 16 connections x 4 messages from one number: exactly rate_limit_per_hour accepted.
+#   3. 16 connections opening conversations with 16 different numbers: exactly
+#      max_daily_conversations opened, the daily counter agrees.
+#   4. the same through check_rate_limit afterwards: the hourly log holds the limit.
+# Ends with "N passed, N failed".
+set -u
+DB=sb_concurrency
+N=16
+psql -X -q -d postgres -c "drop database if exists $DB" -c "create database $DB" >/dev/null
+export PGDATABASE=$DB
+q() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
+q -c "create extension switchboard" >/dev/null
+passed=0
+failed=0
+check() {  # name expected actual
+    if [ "$2" = "$3" ]; then
+        passed=$((passed + 1)); echo "ok - $1"
+    else
+        failed=$((failed + 1)); echo "not ok - $1: expected $2, got $3"
+    fi
+}
+
+A1=c0000000-0000-0000-0000-000000000001
+A2=c0000000-0000-0000-0000-000000000002
+q -c "insert into switchboard.agents (agent_id, sms_enabled, rate_limit_per_hour, max_daily_conversations)
+      values ('$A1', true, 10, 1000), ('$A2', true, 100, 5)"
+
+# release SQL...: runs each SQL in its own connection, all released at once.
+release() {
+    local dir
+    dir=$(mktemp -d)
+    psql -X -q -At -c "select pg_advisory_lock(4242)" -c "select pg_sleep(1.5)" >/dev/null &
+    local holder=$!
+    sleep 0.3
+    local i=0 pids=()
+    for sql in "$@"; do
+        psql -X -q -At -v ON_ERROR_STOP=1 -c "select pg_advisory_lock_shared(4242)" \
+             -c "select pg_advisory_unlock_shared(4242)" -c "$sql" >"$dir/$i.out" 2>&1 &
+        pids+=($!)
+        i=$((i + 1))
+    done
+    wait "$holder"
+    local rc=0
+    for p in "${pids[@]}"; do wait "$p" || rc=1; done
+    cat "$dir"/*.out | grep -v '^$' | grep -v '^t$' | sed 's/^$//' ; rm -rf "$dir"
+    return $rc
+}
+
+# 1. 16 first messages from one new number at once.
+sqls=()
+for i in $(seq 1 $N); do
+    sqls+=("select decision || ' ' || is_new_conversation from switchboard.record_inbound('$A1', '+1 415 555 0100', 'first $i')")
+done
+out=$(release "${sqls[@]}")
+check "16 concurrent first messages: no error" 0 "$(echo "$out" | grep -c ERROR)"
+check "16 concurrent first messages: opened once" 1 "$(echo "$out" | grep -c 'accepted true')"
+check "16 concurrent first messages: 10 accepted" 10 "$(echo "$out" | grep -c '^accepted')"
+check "16 concurrent first messages: 6 rate_limited" 6 "$(echo "$out" | grep -c '^rate_limited')"
+check "one conversation row" 1 "$(q -c "select count(*) from switchboard.conversations where agent_id = '$A1'")"
+check "daily counter counts it once" 1 "$(q -c "select sum(new_conversations) from switchboard.agent_daily_counters where agent_id = '$A1'")"
+
+# 2. 16 connections x 4 messages from another number (its conversation exists).
+q -c "select decision from switchboard.record_inbound('$A1', '+14155550101', 'open', '{}', now() - interval '2 hours')" >/dev/null
+sqls=()
+for i in $(seq 1 $N); do
+    s=""
+    for k in 1 2 3 4; do
+        s+="select decision from switchboard.record_inbound('$A1', '(415) 555-0101', 'burst $i.$k');"
+    done
+    sqls+=("$s")
+done
+out=$(release "${sqls[@]}")
+check "64 concurrent messages: no error" 0 "$(echo "$out" | grep -c ERROR)"
+check "64 concurrent messages: exactly 10 accepted" 10 "$(echo "$out" | grep -c '^accepted')"
+check "64 concurrent messages: 54 rate_limited" 54 "$(echo "$out" | grep -c '^rate_limited')"
+check "stored: 64 messages of this hour" 64 "$(q -c "select count(*) from switchboard.messages where phone = '+14155550101' and created_at > now() - interval '1 hour'")"
+check "hourly log holds 10" 10 "$(q -c "select cardinality(rate_window) from switchboard.conversations where phone = '+14155550101'")"
+check "inbound_count counts accepted only" 11 "$(q -c "select inbound_count from switchboard.conversations where phone = '+14155550101'")"
+# the invariant over the stored accepted messages: no hour holds more than 10
+check "no hour holds more than 10 accepted" 0 "$(q -c "
+    select count(*) from switchboard.messages m
+    where m.phone = '+14155550101' and m.decision = 'accepted' and
+          (select count(*) from switchboard.messages o
+            where o.phone = m.phone and o.decision = 'accepted'
+              and o.created_at > m.created_at - interval '1 hour' and o.created_at <= m.created_at) > 10")"
+check "check_rate_limit agrees: rate_limited" rate_limited "$(q -c "select decision from switchboard.check_rate_limit('$A1', '4155550101')")"
+
+# 3. 16 connections opening conversations with 16 numbers; the agent may open 5 a day.
+sqls=()
+for i in $(seq 1 $N); do
+    sqls+=("select decision from switchboard.record_inbound('$A2', '+1 415 555 $(printf '%04d' $((200 + i)))', 'hello')")
+done
+out=$(release "${sqls[@]}")
+check "16 concurrent openings: no error" 0 "$(echo "$out" | grep -c ERROR)"
+check "16 concurrent openings: exactly 5 accepted" 5 "$(echo "$out" | grep -c '^accepted')"
+check "16 concurrent openings: 11 daily_limit" 11 "$(echo "$out" | grep -c '^daily_limit')"
+check "5 conversations" 5 "$(q -c "select count(*) from switchboard.conversations where agent_id = '$A2'")"
+check "daily counter 5" 5 "$(q -c "select sum(new_conversations) from switchboard.agent_daily_counters where agent_id = '$A2'")"
+check "rejected openings stored without a conversation" 11 "$(q -c "select count(*) from switchboard.messages where agent_id = '$A2' and decision = 'daily_limit' and conversation_id is null")"
+
+# 4. repeat 1-3 style bursts a few times with mixed numbers: never above the limits.
+for round in 1 2 3; do
+    sqls=()
+    for i in $(seq 1 $N); do
+        sqls+=("select decision from switchboard.record_inbound('$A1', '+1415555$(printf '%04d' $((1000 * round + i % 3)))', 'mixed');
+                select decision from switchboard.record_inbound('$A1', '+1415555$(printf '%04d' $((1000 * round + i % 3)))', 'mixed')")
+    done
+    release "${sqls[@]}" >/dev/null
+done
+check "mixed rounds: no number above 10 accepted" 0 "$(q -c "
+    select count(*) from (select phone, count(*) from switchboard.messages
+     where agent_id = '$A1' and decision = 'accepted' and body = 'mixed' group by phone having count(*) > 10) x")"
+check "mixed rounds: each number exactly 10 (32 tries over 3 numbers)" 9 "$(q -c "
+    select count(*) from (select phone from switchboard.messages
+     where agent_id = '$A1' and decision = 'accepted' and body = 'mixed' group by phone having count(*) = 10) x")"
+
+psql -X -q -d postgres -c "drop database $DB" >/dev/null
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
