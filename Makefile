@@ -96,6 +96,7 @@ CLIENT_A = $(CLIENT_BUILD)/libswitchboard.a
 CLIENT_SO = $(CLIENT_BUILD)/libswitchboard.so.$(CLIENT_VERSION)
 CLIENT_CLI = $(BUILD)/switchboard
 CLIENT_TESTS = $(BUILD)/client_tests
+CLIENT_BENCH = $(BUILD)/client_bench
 
 $(CLIENT_BUILD)/lib/%.o: client/src/%.cpp $(CLIENT_HEADERS) Makefile
 	@mkdir -p $(@D)
@@ -115,12 +116,14 @@ $(CLIENT_CLI): $(CLIENT_CLI_OBJS) $(CLIENT_A)
 	$(CXX) -o $@ $(CLIENT_CLI_OBJS) $(CLIENT_A) $(CLIENT_LIBS)
 $(CLIENT_TESTS): $(CLIENT_TEST_OBJS) $(CLIENT_A)
 	$(CXX) -pthread -o $@ $(CLIENT_TEST_OBJS) $(CLIENT_A) $(CLIENT_LIBS)
+$(CLIENT_BENCH): client/bench/client_bench.cpp $(CLIENT_A) $(CLIENT_HEADERS)
+	$(CXX) $(CLIENT_CXXFLAGS) -o $@ $< $(CLIENT_A) $(CLIENT_LIBS)
 $(CLIENT_BUILD)/switchboard.pc: client/switchboard.pc.in Makefile
 	@mkdir -p $(@D)
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(CLIENT_VERSION)|g' $< > $@
 
 .PHONY: client install-client uninstall-client
-client: $(CLIENT_A) $(CLIENT_SO) $(CLIENT_CLI) $(CLIENT_TESTS) $(CLIENT_BUILD)/switchboard.pc
+client: $(CLIENT_A) $(CLIENT_SO) $(CLIENT_CLI) $(CLIENT_TESTS) $(CLIENT_BENCH) $(CLIENT_BUILD)/switchboard.pc
 
 # Headers, both libraries, the CLI and switchboard.pc under PREFIX (a system
 # location: take the install lock, as `make test` and `make demo` do).

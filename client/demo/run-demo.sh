@@ -64,7 +64,7 @@ sb agents block $ACME "+1 312 555 0998" --reason "robotexts"
 sb agents block $BISTRO "07400 999999" --reason "loan spam"
 echo
 echo "== normalize, as people write numbers"
-printf '%s\n' "(201) 555-0123" "tel:+1-212-555-0666" "00 44 7400 123456" "12" | sb normalize --region US || true
+printf '%s\n' "(201) 555-0123" "tel:+1-212-555-0666" "011 44 7400 123456" "12" | sb normalize --region US || true
 sb normalize --region GB "07400 123456" "+1 (201) 555-0123"
 echo
 echo "== ingest client/demo/sample_traffic.csv (a week of SMS and calls; make_sample_traffic.py made it)"
@@ -109,7 +109,7 @@ if [ -z "${DATABASE_URL:-}" ]; then
     cat <<EOF
 == the demo cluster is still running
 connect:  psql -h $DIR/run -p $PORT -U postgres postgres
-          $SB --db 'postgresql://postgres@%2F${DIR//\//%2F}%2Frun:$PORT/postgres' agents list
+          $SB --db "host=$DIR/run port=$PORT user=postgres dbname=postgres" agents list
 stop:     make demo-stop
           (or: $( [ "$(id -u)" = 0 ] && echo "runuser -u postgres -- ")$PGBIN/pg_ctl -D $DIR/data stop)
 EOF
