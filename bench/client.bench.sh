@@ -13,7 +13,17 @@ export PGDATABASE=$DB
 if [ "${BENCH_SCALE:-}" = small ]; then events=10000; else events=100000; fi
 single=$((events / 5))
 echo "client: $events events through the batch API, $single single calls"
+# pg_virtualenv runs with fsync=off: a commit costs next to nothing, and the
+# ratio shows only the round trips saved.  With fsync=on (a durable server,
+# reloadable without a restart) every single call also waits for its WAL flush.
+echo "-- fsync=off (the bench cluster as configured)"
 build/client_bench "$events" "$single" 1000
+psql -X -q -d postgres -c "alter system set fsync = on" -c "select pg_reload_conf()" >/dev/null
+sleep 1
+echo "-- fsync=on (durable commits)"
+build/client_bench "$events" "$single" 1000 || status=$?
+psql -X -q -d postgres -c "alter system reset fsync" -c "select pg_reload_conf()" >/dev/null
+[ "${status:-0}" -eq 0 ]
 
 # The CLI on a CSV of the same size (parse, batch, summary).
 csv=build/bench/client_ingest.csv
