@@ -15,7 +15,7 @@ rm -rf "$OUT"; mkdir -p "$OUT"
 if [ "${BENCH_SCALE:-}" = small ]; then
     T=${BENCH_SECONDS:-6}; BIG=1000000
 else
-    T=${BENCH_SECONDS:-20}; BIG=10000000
+    T=${BENCH_SECONDS:-15}; BIG=10000000
 fi
 CLIENTS=8
 DB=sb_bench_events
@@ -95,43 +95,66 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 for s in floor floor_plpgsql naive ours ours_sp; do T=3 run warm_$s $s off >/dev/null; done
 q -c "vacuum analyze" -c "checkpoint"
 
-echo "record_inbound, $CLIENTS clients, ${T}s each, synchronous_commit off"
-floor=$(run floor floor off);         row "(b) floor: upsert + insert (SQL)" "$floor"
-floor_p=$(run floor_plpgsql floor_plpgsql off); row "    floor in plpgsql (cached plan)" "$floor_p"
-naive=$(run naive naive off);         row "(a) naive seed-style plpgsql" "$naive"
-ours=$(run ours ours off);            row "switchboard.record_inbound" "$ours"
-ours_sp=$(run ours_sp ours_sp off);   row "    the same with SET search_path" "$ours_sp"
-naive_hot=$(run naive_hot naive_hot off); row "(a) naive, one hot agent" "$naive_hot"
-ours_hot=$(run ours_hot ours_hot off);    row "record_inbound, one hot agent" "$ours_hot"
+# Two interleaved rounds; each figure is the better of its two runs (the
+# machine is shared: a background burst hits one run, not both).
+best() { if awk -v a="${1%% *}" -v b="${2%% *}" 'BEGIN { exit !(a >= b) }'; then echo "$1"; else echo "$2"; fi; }
+declare -A R
+for round in 1 2; do
+    for s in floor floor_plpgsql naive ours ours_sp naive_hot ours_hot; do
+        r=$(run "${s}_$round" "$s" off)
+        R[$s]=$( [ -n "${R[$s]:-}" ] && best "${R[$s]}" "$r" || echo "$r")
+    done
+done
+floor=${R[floor]}; floor_p=${R[floor_plpgsql]}; naive=${R[naive]}; ours=${R[ours]}; ours_sp=${R[ours_sp]}
+naive_hot=${R[naive_hot]}; ours_hot=${R[ours_hot]}
+echo "record_inbound, $CLIENTS clients, ${T}s each (better of 2 interleaved runs), synchronous_commit off"
+row "(b) floor: upsert + insert (SQL function)" "$floor"
+row "    floor in plpgsql (cached plan)" "$floor_p"
+row "(a) naive seed-style plpgsql" "$naive"
+row "switchboard.record_inbound" "$ours"
+row "    the same with SET search_path" "$ours_sp"
+row "(a) naive, one hot agent" "$naive_hot"
+row "record_inbound, one hot agent" "$ours_hot"
 
 echo "synchronous_commit on"
 floor_s=$(run floor_sync floor on);   row "(b) floor" "$floor_s"
 naive_s=$(run naive_sync naive on);   row "(a) naive" "$naive_s"
 ours_s=$(run ours_sync ours on);      row "switchboard.record_inbound" "$ours_s"
 
-# O(1): the same run with ~10 thousand stored messages, then with BIG.
-q -c "delete from switchboard.messages where message_id > (select min(message_id) + 10000 from switchboard.messages)" \
-  -c "vacuum analyze" -c "checkpoint"
-T=5 run warm_small ours off >/dev/null
+# O(1): record_inbound and the floor with ~10 thousand stored messages, then
+# with BIG.  Both insert into a messages table with the same indexes, so the
+# floor shows what the bigger table itself costs (its index on (agent_id,
+# conversation_id, created_at) gets one hot leaf page per conversation).
+for t in switchboard.messages bench.floor_messages; do
+    q -c "delete from $t where message_id > (select min(message_id) + 10000 from $t)"
+done
+q -c "vacuum analyze" -c "checkpoint"
+T=5 run warm_small ours off >/dev/null; T=5 run warm_small_f floor off >/dev/null
 small_rows=$(q -At -c "select count(*) from switchboard.messages")
 ours_small=$(run ours_small ours off)
-# Fill messages up to BIG rows (history of the conversations; the trigger is
-# off for the bulk load: these rows are history, not events).
-q -c "alter table switchboard.messages disable trigger messages_bump_conversation" \
-  -c "insert into switchboard.messages (agent_id, conversation_id, session_id, direction, phone, body, decision, created_at)
-      select c.agent_id, c.conversation_id, c.session_id, 'inbound', c.phone, 'history', 'accepted',
-             now() - interval '2 days' + (g * interval '1 ms')
-        from generate_series(1, $BIG) g
-        join (select row_number() over () - 1 as k, * from switchboard.conversations) c
-          on c.k = g % 110000" \
-  -c "alter table switchboard.messages enable trigger messages_bump_conversation"
-q -c "vacuum analyze switchboard.messages" -c "checkpoint"
-T=5 run warm_big ours off >/dev/null
+floor_small=$(run floor_small floor off)
+# Fill both up to BIG rows: history of the conversations (the trigger is off
+# for the bulk load: these rows are history, not events).
+q -c "alter table switchboard.messages disable trigger messages_bump_conversation"
+for t in switchboard.messages bench.floor_messages; do
+    q -c "insert into $t (agent_id, conversation_id, session_id, direction, phone, body, decision, created_at)
+          select c.agent_id, c.conversation_id, c.session_id, 'inbound', c.phone, 'history', 'accepted',
+                 now() - interval '2 days' + (g * interval '1 ms')
+            from generate_series(1, $BIG) g
+            join (select row_number() over () - 1 as k, * from ${t%messages}conversations) c
+              on c.k = g % 110000"
+done
+q -c "alter table switchboard.messages enable trigger messages_bump_conversation"
+q -c "vacuum analyze switchboard.messages" -c "vacuum analyze bench.floor_messages" -c "checkpoint"
+T=5 run warm_big ours off >/dev/null; T=5 run warm_big_f floor off >/dev/null
 big_rows=$(q -At -c "select count(*) from switchboard.messages")
 ours_big=$(run ours_big ours off)
+floor_big=$(run floor_big floor off)
 echo "O(1): stored messages"
 row "record_inbound, $small_rows stored" "$ours_small"
 row "record_inbound, $big_rows stored" "$ours_big"
+row "(b) floor, ~$small_rows stored" "$floor_small"
+row "(b) floor, ~$big_rows stored" "$floor_big"
 
 tps() { echo "$1" | cut -d' ' -f1; }
 echo "ratios (one run):"
@@ -142,6 +165,8 @@ echo "  naive: hot agent / spread            $(ratio "$(tps "$naive_hot")" "$(tp
 echo "  sync on: record_inbound / (a) naive  $(ratio "$(tps "$ours_s")" "$(tps "$naive_s")")"
 echo "  sync on: record_inbound / (b) floor  $(ratio "$(tps "$ours_s")" "$(tps "$floor_s")")"
 echo "  $big_rows / $small_rows stored messages  $(ratio "$(tps "$ours_big")" "$(tps "$ours_small")")   (target >= 0.9)"
+echo "    the floor, the same sizes          $(ratio "$(tps "$floor_big")" "$(tps "$floor_small")")"
+echo "    record_inbound / floor, big table  $(ratio "$(tps "$ours_big")" "$(tps "$floor_big")")"
 echo "  record_inbound / floor in plpgsql    $(ratio "$(tps "$ours")" "$(tps "$floor_p")")"
 echo "  SET search_path / schema-qualified   $(ratio "$(tps "$ours_sp")" "$(tps "$ours")")"
 psql -X -q -d postgres -c "drop database $DB"
