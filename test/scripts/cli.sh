@@ -26,7 +26,8 @@ export PGDATABASE=$DB
 # --- normalize ----------------------------------------------------------------
 out=$(printf '(201) 555-0123\n12\n\n+44 7400 123456\n' | "$SB" normalize --region US 2>"$TMP/err")
 rc=$?
-check "normalize: stdin, one output line per input line" "+12015550123
+check "normalize: stdin, one output line per input line (blank and invalid: empty)" "+12015550123
+
 
 +447400123456" "$out"
 check "normalize: exit 1 when a number is invalid" 1 "$rc"
