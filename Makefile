@@ -76,6 +76,72 @@ $(BUILD)/unit_tests: $(UNIT_SRCS) $(CORE_SRCS) $(wildcard extension/include/swit
 unit: $(BUILD)/unit_tests
 	$(BUILD)/unit_tests
 
+# --- the C++ client: library, CLI, tests (client/) ---------------------------
+# libswitchboard.a and libswitchboard.so (libpqxx hidden behind the header),
+# the `switchboard` CLI, and the Catch2 tests against a live server.
+PREFIX ?= /usr/local
+CLIENT_VERSION = $(EXTVERSION)
+CLIENT_SOMAJOR = 0
+CLIENT_BUILD = $(BUILD)/client
+CLIENT_CXXFLAGS = -std=c++17 $(WARNINGS) -O2 -g -fPIC -Iclient/include
+CLIENT_LIBS = -lpqxx -lpq
+CLIENT_HEADERS = $(wildcard client/include/switchboard/*.hpp)
+CLIENT_LIB_SRCS = $(sort $(wildcard client/src/*.cpp))
+CLIENT_LIB_OBJS = $(patsubst client/src/%.cpp,$(CLIENT_BUILD)/lib/%.o,$(CLIENT_LIB_SRCS))
+CLIENT_CLI_SRCS = $(sort $(wildcard client/cli/*.cpp))
+CLIENT_CLI_OBJS = $(patsubst client/cli/%.cpp,$(CLIENT_BUILD)/cli/%.o,$(CLIENT_CLI_SRCS))
+CLIENT_TEST_SRCS = $(sort $(wildcard test/client/*.cpp))
+CLIENT_TEST_OBJS = $(patsubst test/client/%.cpp,$(CLIENT_BUILD)/test/%.o,$(CLIENT_TEST_SRCS))
+CLIENT_A = $(CLIENT_BUILD)/libswitchboard.a
+CLIENT_SO = $(CLIENT_BUILD)/libswitchboard.so.$(CLIENT_VERSION)
+CLIENT_CLI = $(BUILD)/switchboard
+CLIENT_TESTS = $(BUILD)/client_tests
+CLIENT_BENCH = $(BUILD)/client_bench
+
+$(CLIENT_BUILD)/lib/%.o: client/src/%.cpp $(CLIENT_HEADERS) Makefile
+	@mkdir -p $(@D)
+	$(CXX) $(CLIENT_CXXFLAGS) -c -o $@ $<
+$(CLIENT_BUILD)/cli/%.o: client/cli/%.cpp $(CLIENT_HEADERS) $(wildcard client/cli/*.hpp) Makefile
+	@mkdir -p $(@D)
+	$(CXX) $(CLIENT_CXXFLAGS) -c -o $@ $<
+$(CLIENT_BUILD)/test/%.o: test/client/%.cpp $(CLIENT_HEADERS) Makefile
+	@mkdir -p $(@D)
+	$(CXX) $(CLIENT_CXXFLAGS) -c -o $@ $<
+
+$(CLIENT_A): $(CLIENT_LIB_OBJS)
+	rm -f $@ && ar rcs $@ $^
+$(CLIENT_SO): $(CLIENT_LIB_OBJS)
+	$(CXX) -shared -Wl,-soname,libswitchboard.so.$(CLIENT_SOMAJOR) -o $@ $^ $(CLIENT_LIBS)
+$(CLIENT_CLI): $(CLIENT_CLI_OBJS) $(CLIENT_A)
+	$(CXX) -o $@ $(CLIENT_CLI_OBJS) $(CLIENT_A) $(CLIENT_LIBS)
+$(CLIENT_TESTS): $(CLIENT_TEST_OBJS) $(CLIENT_A)
+	$(CXX) -pthread -o $@ $(CLIENT_TEST_OBJS) $(CLIENT_A) $(CLIENT_LIBS)
+$(CLIENT_BENCH): client/bench/client_bench.cpp $(CLIENT_A) $(CLIENT_HEADERS)
+	$(CXX) $(CLIENT_CXXFLAGS) -o $@ $< $(CLIENT_A) $(CLIENT_LIBS)
+$(CLIENT_BUILD)/switchboard.pc: client/switchboard.pc.in Makefile
+	@mkdir -p $(@D)
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(CLIENT_VERSION)|g' $< > $@
+
+.PHONY: client install-client uninstall-client
+client: $(CLIENT_A) $(CLIENT_SO) $(CLIENT_CLI) $(CLIENT_TESTS) $(CLIENT_BENCH) $(CLIENT_BUILD)/switchboard.pc
+
+# Headers, both libraries, the CLI and switchboard.pc under PREFIX (a system
+# location: take the install lock, as `make test` and `make demo` do).
+install-client: client
+	install -d $(DESTDIR)$(PREFIX)/include/switchboard $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
+	install -m 644 $(CLIENT_HEADERS) $(DESTDIR)$(PREFIX)/include/switchboard/
+	install -m 644 $(CLIENT_A) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(CLIENT_SO) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf libswitchboard.so.$(CLIENT_VERSION) $(DESTDIR)$(PREFIX)/lib/libswitchboard.so.$(CLIENT_SOMAJOR)
+	ln -sf libswitchboard.so.$(CLIENT_SOMAJOR) $(DESTDIR)$(PREFIX)/lib/libswitchboard.so
+	install -m 644 $(CLIENT_BUILD)/switchboard.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	install -m 755 $(CLIENT_CLI) $(DESTDIR)$(PREFIX)/bin/
+	@if [ -z "$(DESTDIR)" ] && command -v ldconfig >/dev/null; then ldconfig; fi
+
+uninstall-client:
+	rm -f $(DESTDIR)$(PREFIX)/include/switchboard/client.hpp $(DESTDIR)$(PREFIX)/lib/libswitchboard.* \
+		$(DESTDIR)$(PREFIX)/lib/pkgconfig/switchboard.pc $(DESTDIR)$(PREFIX)/bin/switchboard
+
 # --- fuzzing (libFuzzer, bounded time) ---------------------------------------
 FUZZ_SECONDS ?= 60
 $(BUILD)/fuzz_phone: test/fuzz/fuzz_phone.cpp $(CORE_SRCS) $(wildcard extension/include/switchboard/*.hpp)
@@ -94,18 +160,28 @@ fuzz: $(BUILD)/fuzz_phone
 # named "regress") are machine-wide: one checkout at a time holds the lock.
 LOCKED = flock $(or $(SWITCHBOARD_LOCK),/tmp/switchboard-install.lock)
 
-.PHONY: test demo bench
+.PHONY: test demo demo-stop bench
 test:
 	@$(MAKE) --no-print-directory deps
-	@$(MAKE) --no-print-directory all $(BUILD)/unit_tests
-	@$(LOCKED) sh -c '$(MAKE) --no-print-directory install >/dev/null && bash test/run-tests.sh'
+	@$(MAKE) --no-print-directory all $(BUILD)/unit_tests client
+	@$(LOCKED) sh -c '$(MAKE) --no-print-directory install install-client >/dev/null && bash test/run-tests.sh'
 
+# The demo leaves its own cluster running (build/demo-cluster): the lock is
+# held only while installing.
 demo:
 	@$(MAKE) --no-print-directory deps
-	@$(MAKE) --no-print-directory all
-	@$(LOCKED) sh -c '$(MAKE) --no-print-directory install >/dev/null && bash client/demo/run-demo.sh'
+	@$(MAKE) --no-print-directory all client
+	@$(LOCKED) $(MAKE) --no-print-directory install install-client >/dev/null
+	@bash client/demo/run-demo.sh
+
+# Stops the cluster `make demo` left running.
+demo-stop:
+	@if [ -f $(BUILD)/demo-cluster/data/postmaster.pid ]; then \
+		if [ "$$(id -u)" = 0 ]; then runuser -u postgres -- $$($(PG_CONFIG) --bindir)/pg_ctl -D $(BUILD)/demo-cluster/data -m fast stop; \
+		else $$($(PG_CONFIG) --bindir)/pg_ctl -D $(BUILD)/demo-cluster/data -m fast stop; fi; \
+	else echo "no demo cluster running"; fi
 
 bench:
 	@$(MAKE) --no-print-directory deps
-	@$(MAKE) --no-print-directory all
-	@$(LOCKED) sh -c '$(MAKE) --no-print-directory install >/dev/null && bash bench/run-bench.sh'
+	@$(MAKE) --no-print-directory all client
+	@$(LOCKED) sh -c '$(MAKE) --no-print-directory install install-client >/dev/null && bash bench/run-bench.sh'

@@ -2,6 +2,7 @@
 # Runs every suite on one throwaway cluster and ends with "N passed, N failed".
 #
 #   unit     Catch2 tests of the pure C++ core (no server)
+#   client   Catch2 tests of the C++ client library (build/client_tests) on this cluster
 #   regress  pg_regress over sql/*.sql against expected/*.out
 #   pgtap    pg_prove over test/pgtap/*.sql
 #   extra    test/scripts/*.sh (concurrency, crash recovery, dump/restore, client)
@@ -60,6 +61,16 @@ run_catch2() {  # suite binary
     count "$1" "$p" "$f"
 }
 run_catch2 unit "$ROOT/build/unit_tests"
+
+# --- client: Catch2 tests of the client library, against this cluster -----------
+CLIENTDB=switchboard_client
+if psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "set client_min_messages = warning" \
+        -c "drop database if exists $CLIENTDB" -c "create database $CLIENTDB" >/dev/null &&
+   psql -X -q -v ON_ERROR_STOP=1 -d $CLIENTDB -c "create extension switchboard" >/dev/null; then
+    PGDATABASE=$CLIENTDB run_catch2 client "$ROOT/build/client_tests"
+else
+    count client 0 1
+fi
 
 # --- regress: pg_regress -------------------------------------------------------
 make --no-print-directory installcheck >"$LOG/regress.txt" 2>&1

@@ -1,21 +1,116 @@
 #!/usr/bin/env bash
-# `make demo`: a throwaway cluster (unless DATABASE_URL is set), the extension,
-# and a look at what it does.  The client and sample traffic replace the
-# psql calls below once they exist.
+# `make demo`: the extension and the client on a week of sample traffic.
+#
+# Without DATABASE_URL it starts its own cluster in build/demo-cluster (unix
+# socket only, in build/demo-cluster/run, port DEMO_PORT=5499) and LEAVES IT
+# RUNNING so you can look around; `make demo-stop` stops it, and a rerun of
+# `make demo` replaces it.  With DATABASE_URL it uses that database.
+# Called by `make demo` after the extension and the client are installed.
 set -eu
 cd "$(dirname "$0")/../.."
+ROOT=$(pwd)
+SB=$ROOT/build/switchboard
+PG_CONFIG=${PG_CONFIG:-$(command -v /usr/lib/postgresql/15/bin/pg_config || command -v pg_config)}
+PGBIN=$($PG_CONFIG --bindir)
+DIR=$ROOT/build/demo-cluster
+PORT=${DEMO_PORT:-5499}
 
-if [ -z "${DATABASE_URL:-}" ] && [ -z "${SB_IN_CLUSTER:-}" ]; then
-    exec pg_virtualenv -v "${PG_MAJOR:-15}" env SB_IN_CLUSTER=1 bash "$0" "$@"
+as_owner() {  # the server must not run as root
+    if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+if [ -n "${DATABASE_URL:-}" ]; then
+    echo "== using DATABASE_URL"
+    psql() { command psql -X -q -v ON_ERROR_STOP=1 "$DATABASE_URL" "$@"; }
+else
+    if [ -f "$DIR/data/postmaster.pid" ]; then
+        echo "== stopping the previous demo cluster"
+        as_owner "$PGBIN/pg_ctl" -D "$DIR/data" -m fast -w stop >/dev/null || true
+    fi
+    rm -rf "$DIR"
+    mkdir -p "$DIR/data" "$DIR/run"
+    [ "$(id -u)" = 0 ] && chown -R postgres: "$DIR"
+    echo "== a new cluster in build/demo-cluster (socket $DIR/run, port $PORT)"
+    as_owner "$PGBIN/initdb" -D "$DIR/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync >"$DIR/initdb.log" 2>&1 ||
+        { cat "$DIR/initdb.log"; exit 1; }
+    as_owner "$PGBIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w \
+        -o "-c listen_addresses='' -c unix_socket_directories='$DIR/run' -p $PORT -c fsync=off" start >/dev/null ||
+        { tail -n 20 "$DIR/server.log"; exit 1; }
+    export PGHOST=$DIR/run PGPORT=$PORT PGUSER=postgres PGDATABASE=postgres
+    unset PGPASSWORD PGSERVICE
+    psql() { command psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 fi
-db=${DATABASE_URL:-}
-psql() { command psql -X -q -v ON_ERROR_STOP=1 ${db:+"$db"} "$@"; }
+
+ACME=a1a1a1a1-0000-4000-8000-000000000001
+BISTRO=b2b2b2b2-0000-4000-8000-000000000002
+NIGHT=c3c3c3c3-0000-4000-8000-000000000003
 
 psql -c "create extension if not exists switchboard"
-echo "== phone numbers, as people and providers write them"
-psql -c "select raw, region, switchboard.try_normalize_phone(raw, region) as e164,
-                (switchboard.phone_info(raw, region)).number_type
-           from (values ('(201) 555-0123', 'US'), ('00 44 7400 123456', 'DE'),
-                        ('tel:+49-30-123456', null), ('07400 123456', 'GB'),
-                        ('1-800-FLOWERS', 'US')) as t(raw, region)"
-echo "(no client demo yet: the event path and the client come in later issues)"
+# A rerun against the same DATABASE_URL starts over with the demo agents.
+psql -c "delete from switchboard.messages where agent_id in ('$ACME', '$BISTRO', '$NIGHT')" \
+     -c "delete from switchboard.agents where agent_id in ('$ACME', '$BISTRO', '$NIGHT')"
+
+echo "== three agents with different limits"
+sb() { "$SB" ${DATABASE_URL:+--db "$DATABASE_URL"} "$@"; }
+sb agents add --id $ACME --name "Acme Support" --sms --hourly 10 --daily 80 --region US --timezone America/New_York >/dev/null
+sb agents add --id $BISTRO --name "Bistro Bookings" --sms --hourly 3 --daily 12 --region GB --timezone Europe/London \
+    --welcome "Hi! Bistro Bookings here. How many people, and when?" >/dev/null
+sb agents add --id $NIGHT --name "Night Line" --no-sms --region US >/dev/null
+sb agents list
+echo
+echo "== blocking numbers (any spelling)"
+sb agents block $ACME "(415) 555-0999" --reason "prize scam"
+sb agents block $ACME "+1 312 555 0998" --reason "robotexts"
+sb agents block $BISTRO "07400 999999" --reason "loan spam"
+echo
+echo "== normalize, as people write numbers"
+printf '%s\n' "(201) 555-0123" "tel:+1-212-555-0666" "011 44 7400 123456" "12" | sb normalize --region US || true
+sb normalize --region GB "07400 123456" "+1 (201) 555-0123"
+echo
+echo "== ingest client/demo/sample_traffic.csv (a week of SMS and calls; make_sample_traffic.py made it)"
+rc=0
+sb ingest client/demo/sample_traffic.csv || rc=$?
+[ $rc -eq 0 ] || [ $rc -eq 3 ] || exit $rc
+echo "(the errors above are the sample's unparseable numbers: each is reported with its line, the rest went in)"
+echo
+echo "== what happened, per agent (switchboard stats comes with the daily rollups; plain SQL for now)"
+psql -c "select a.display_name as agent,
+                count(*) filter (where m.decision = 'accepted') as accepted,
+                count(*) filter (where m.decision = 'blocked') as blocked,
+                count(*) filter (where m.decision = 'disabled') as disabled,
+                count(*) filter (where m.decision = 'rate_limited') as rate_limited,
+                count(*) filter (where m.decision = 'daily_limit') as daily_limit,
+                count(distinct m.conversation_id) as conversations
+           from switchboard.messages m join switchboard.agents a using (agent_id)
+          where m.direction = 'inbound'
+          group by a.display_name order by a.display_name"
+echo "== inbound messages per day (# = accepted, x = rejected; one mark per 10 messages)"
+psql -c "select a.display_name as agent, to_char(m.created_at, 'Dy DD Mon') as day,
+                count(*) as messages,
+                repeat('#', (count(*) filter (where m.decision = 'accepted') / 10)::int) ||
+                repeat('x', (count(*) filter (where m.decision <> 'accepted') / 10)::int) as chart
+           from switchboard.messages m join switchboard.agents a using (agent_id)
+          where m.direction = 'inbound' and a.agent_id <> '$NIGHT'
+          group by a.display_name, date_trunc('day', m.created_at), to_char(m.created_at, 'Dy DD Mon')
+          order by a.display_name, date_trunc('day', m.created_at)"
+echo "== calls"
+psql -c "select a.display_name as agent, c.status, count(*) as calls,
+                round(avg(c.duration_seconds)) as avg_seconds
+           from switchboard.calls c join switchboard.agents a using (agent_id)
+          group by a.display_name, c.status order by a.display_name, count(*) desc" 2>/dev/null ||
+    echo "(no calls table data)"
+echo "== the busiest conversations"
+psql -c "select a.display_name as agent, c.phone, c.message_count as messages, c.inbound_count as inbound,
+                c.last_message_at
+           from switchboard.conversations c join switchboard.agents a using (agent_id)
+          order by c.message_count desc limit 5"
+
+if [ -z "${DATABASE_URL:-}" ]; then
+    cat <<EOF
+== the demo cluster is still running
+connect:  psql -h $DIR/run -p $PORT -U postgres postgres
+          $SB --db "host=$DIR/run port=$PORT user=postgres dbname=postgres" agents list
+stop:     make demo-stop
+          (or: $( [ "$(id -u)" = 0 ] && echo "runuser -u postgres -- ")$PGBIN/pg_ctl -D $DIR/data stop)
+EOF
+fi
