@@ -303,11 +303,14 @@ TEST_CASE("record_call: the status machine", "[events][calls]") {
     CHECK(sql1("select duration_seconds from switchboard.calls where call_sid = 'CA1' and agent_id = '" + a.str() +
                "'") == "180");
     try {
-        db.record_call({a, "CA1", "+12015550121", sb::CallStatus::ringing, at("2026-03-04T09:04:00Z")});
+        // a late ringing webhook is ignored; a conflicting final status is a broken rule
+        db.record_call({a, "CA1", "+12015550121", sb::CallStatus::failed, at("2026-03-04T09:04:00Z")});
         FAIL("no exception");
     } catch (const sb::RuleViolation &e) {
         CHECK(e.sqlstate() == "23514");
     }
+    auto late = db.record_call({a, "CA1", "+12015550121", sb::CallStatus::ringing, at("2026-03-04T09:05:00Z")});
+    CHECK(late.status == sb::CallStatus::completed);
     CHECK_THROWS_AS(db.record_call({a, "CA2", "12", sb::CallStatus::ringing}), sb::InvalidPhone);
     CHECK_THROWS_AS(db.record_call({sb::Uuid::parse("00000000-0000-0000-0000-000000000005"), "CA3",
                                     "+12015550121", sb::CallStatus::ringing}),
@@ -373,7 +376,7 @@ TEST_CASE("record_call_batch: results in order, bad events reported in place", "
         {a, "CB1", "2015550151", sb::CallStatus::in_progress, at("2026-03-06T09:00:03Z")},
         {a, "CB2", "12", sb::CallStatus::ringing, at("2026-03-06T09:00:04Z")},
         {a, "CB1", "2015550151", sb::CallStatus::completed, at("2026-03-06T09:02:03Z"), std::chrono::seconds(120)},
-        {a, "CB1", "2015550151", sb::CallStatus::ringing, at("2026-03-06T09:03:00Z")},
+        {a, "CB1", "2015550151", sb::CallStatus::failed, at("2026-03-06T09:03:00Z")},
     };
     auto out = db.record_call_batch(ev);
     REQUIRE(out.size() == 5);
