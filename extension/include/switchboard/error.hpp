@@ -5,6 +5,7 @@
 
 #include <exception>
 #include <string>
+#include <string_view>
 
 namespace switchboard {
 
@@ -39,5 +40,18 @@ private:
     std::string detail_;
     std::string hint_;
 };
+
+// A value as an error message quotes it: at most 100 bytes, cut at a UTF-8
+// character boundary, with "..." when cut.
+inline std::string shown(std::string_view value)
+{
+    const size_t max = 100;
+    if (value.size() <= max)
+        return std::string(value);
+    size_t n = max;
+    while (n > 0 && (static_cast<unsigned char>(value[n]) & 0xC0) == 0x80)
+        n--;
+    return std::string(value.substr(0, n)) + "...";
+}
 
 }  // namespace switchboard

@@ -5,6 +5,7 @@
 // so they mean the same under any search_path.  The SPI parts are C-style: no
 // C++ object with a destructor is alive while Postgres may raise an ERROR.
 #include "switchboard/pg_guard.hpp"
+#include "switchboard/pg_trigger.hpp"
 
 extern "C" {
 #include "access/htup_details.h"
@@ -36,17 +37,7 @@ namespace {
 
 constexpr char null_value_not_allowed[] = "22004";
 
-// The value as it appears in a message: at most 100 bytes, cut at a character boundary.
-std::string shown(std::string_view value)
-{
-    const size_t max = 100;
-    if (value.size() <= max)
-        return std::string(value);
-    size_t n = max;
-    while (n > 0 && (static_cast<unsigned char>(value[n]) & 0xC0) == 0x80)
-        n--;
-    return std::string(value.substr(0, n)) + "...";
-}
+using switchboard::shown;
 
 std::string_view text_view(const text *t)
 {
@@ -412,13 +403,7 @@ calls::OptTime tuple_time(HeapTuple tuple, TupleDesc desc, int attnum)
 SB_FUNCTION(enforce_call_status)
 {
     const char *self = "enforce_call_status";
-    if (!CALLED_AS_TRIGGER(fcinfo))
-        elog(ERROR, "%s: not fired by trigger manager", self);
-    TriggerData *trigdata = reinterpret_cast<TriggerData *>(fcinfo->context);
-    if (!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
-        elog(ERROR, "%s: cannot process STATEMENT events", self);
-    if (!TRIGGER_FIRED_BEFORE(trigdata->tg_event))
-        elog(ERROR, "%s: must be fired before event", self);
+    TriggerData *trigdata = switchboard::pg::before_row_trigger(fcinfo, self);
     HeapTuple old_tuple = nullptr;
     HeapTuple new_tuple;
     if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event)) {

@@ -17,6 +17,7 @@
 // concurrent first message that opened it meanwhile has committed by then, and
 // the event continues as one on an existing conversation.
 #include "switchboard/pg_guard.hpp"
+#include "switchboard/pg_trigger.hpp"
 
 extern "C" {
 #include "access/htup_details.h"
@@ -805,12 +806,7 @@ namespace {
 
 TriggerData *trigger_data(FunctionCallInfo fcinfo, const char *name)
 {
-    if (!CALLED_AS_TRIGGER(fcinfo))
-        elog(ERROR, "%s: not called by trigger manager", name);
-    TriggerData *td = reinterpret_cast<TriggerData *>(fcinfo->context);
-    if (!TRIGGER_FIRED_BEFORE(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event))
-        elog(ERROR, "%s: must be fired before, for each row", name);
-    return td;
+    return switchboard::pg::before_row_trigger(fcinfo, name);
 }
 
 HeapTuple new_row(TriggerData *td)

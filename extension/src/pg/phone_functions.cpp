@@ -31,17 +31,7 @@ phone::Region region_arg(FunctionCallInfo fcinfo, int n)
     return phone::parse_region(VARDATA_ANY(region), VARSIZE_ANY_EXHDR(region), false);
 }
 
-// The value as it appears in a message: at most 100 bytes, cut at a character boundary.
-std::string shown(std::string_view value)
-{
-    const size_t max = 100;
-    if (value.size() <= max)
-        return std::string(value);
-    size_t n = max;
-    while (n > 0 && (static_cast<unsigned char>(value[n]) & 0xC0) == 0x80)
-        n--;
-    return std::string(value.substr(0, n)) + "...";
-}
+using switchboard::shown;
 
 [[noreturn]] void throw_unknown_region(FunctionCallInfo fcinfo, int n)
 {

@@ -1,5 +1,6 @@
 // touch_updated_at(): a generic BEFORE UPDATE trigger, after contrib's moddatetime.
 #include "switchboard/pg_guard.hpp"
+#include "switchboard/pg_trigger.hpp"
 
 extern "C" {
 #include "access/htup_details.h"
@@ -20,13 +21,7 @@ extern "C" {
 SB_FUNCTION(touch_updated_at)
 {
     const char *self = "touch_updated_at";
-    if (!CALLED_AS_TRIGGER(fcinfo))
-        elog(ERROR, "%s: not fired by trigger manager", self);
-    TriggerData *trigdata = reinterpret_cast<TriggerData *>(fcinfo->context);
-    if (!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
-        elog(ERROR, "%s: cannot process STATEMENT events", self);
-    if (!TRIGGER_FIRED_BEFORE(trigdata->tg_event))
-        elog(ERROR, "%s: must be fired before event", self);
+    TriggerData *trigdata = switchboard::pg::before_row_trigger(fcinfo, self);
     if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
         elog(ERROR, "%s: cannot process INSERT events", self);
     if (!TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
