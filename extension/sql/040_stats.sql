@@ -139,7 +139,7 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     SELECT coalesce((SELECT a.timezone FROM switchboard.agents a WHERE a.agent_id = $1), 'UTC')
 $$;
 COMMENT ON FUNCTION switchboard.stats_agent_tz(uuid) IS
-    'internal: the agent''s timezone (UTC for an unknown agent), which defines its days';
+    'helper: the agent''s timezone (UTC for an unknown agent), which defines its days';
 
 -- is this outbound message an AI task (its metadata carries one of the task keys)
 CREATE FUNCTION switchboard.stats_is_task(metadata jsonb) RETURNS boolean
@@ -147,7 +147,7 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
     SELECT $1 ?| ARRAY['tokens_used', 'processing_ms', 'success', 'category']
 $$;
 COMMENT ON FUNCTION switchboard.stats_is_task(jsonb) IS
-    'internal: an outbound message is an AI task when its metadata has tokens_used, processing_ms, success or category';
+    'helper: an outbound message is an AI task when its metadata has tokens_used, processing_ms, success or category';
 
 -- first message of a conversation or session: +1 on its day, -1 on the day it moves from
 CREATE FUNCTION switchboard.stats_note_first(a uuid, k text, i uuid, at timestamptz, mid bigint, d date)
@@ -181,7 +181,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION switchboard.stats_note_first(uuid, text, uuid, timestamptz, bigint, date) IS
-    'internal: records a message as the first of its conversation or session when it is; returns 1 if it now counts as new on its day';
+    'helper: records a message as the first of its conversation or session when it is; returns 1 if it now counts as new on its day';
 
 CREATE FUNCTION switchboard.stats_on_message() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
@@ -369,7 +369,7 @@ LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
             $3 * ($4 = 'completed' AND $6 IS NOT NULL)::int, $7)
 $$;
 COMMENT ON FUNCTION switchboard.stats_call_delta(uuid, date, integer, text, timestamptz, integer, integer) IS
-    'internal: stages a call row''s contribution (sgn -1 takes an old version back)';
+    'helper: stages a call row''s contribution (sgn -1 takes an old version back)';
 
 CREATE FUNCTION switchboard.stats_on_call() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
@@ -465,7 +465,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION switchboard.stats_fold(uuid) IS
-    'internal: folds one agent''s staged deltas into stats_daily and stats_daily_category';
+    'helper: folds one agent''s staged deltas into stats_daily and stats_daily_category';
 
 CREATE FUNCTION switchboard.rollup(agent_id uuid DEFAULT NULL) RETURNS bigint
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
@@ -473,6 +473,9 @@ DECLARE
     a uuid;
     n bigint := 0;
 BEGIN
+    IF $1 IS NOT NULL THEN
+        PERFORM switchboard.stats_check_agent($1);
+    END IF;
     IF current_setting('transaction_read_only') = 'on' THEN
         RETURN 0;
     END IF;
@@ -591,7 +594,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION switchboard.stats_days(uuid, date, date) IS
-    'internal: raw per-day counters of an agent over a range (folded plus staged), one row per day';
+    'helper: raw per-day counters of an agent over a range (folded plus staged), one row per day';
 
 CREATE FUNCTION switchboard.stats_check_agent(agent_id uuid) RETURNS text
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
@@ -600,13 +603,14 @@ DECLARE
 BEGIN
     SELECT a.timezone INTO tz FROM switchboard.agents a WHERE a.agent_id = $1;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'agent "%" does not exist', $1 USING ERRCODE = 'P0002';
+        -- 42501 when row-level security hides the agent, else P0002
+        PERFORM switchboard.agent_not_found($1);
     END IF;
     RETURN tz;
 END
 $fn$;
 COMMENT ON FUNCTION switchboard.stats_check_agent(uuid) IS
-    'internal: the agent''s timezone, or ERROR P0002 for an unknown agent';
+    'helper: the agent''s timezone; for an agent the caller cannot see, ERROR 42501 (someone else''s) or P0002 (none)';
 
 CREATE FUNCTION switchboard.daily_stats(agent_id uuid, "from" date, "to" date)
 RETURNS TABLE (day date, inbound bigint, accepted bigint, blocked bigint, rate_limited bigint,
@@ -773,7 +777,7 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
       FROM parts p GROUP BY p.day
 $$;
 COMMENT ON FUNCTION switchboard.stats_from_raw(uuid, date, date) IS
-    'internal: per-day counters of an agent recomputed from the raw messages and calls (new conversations/sessions from stats_first)';
+    'helper: per-day counters of an agent recomputed from the raw messages and calls (new conversations/sessions from stats_first)';
 
 CREATE FUNCTION switchboard.rebuild_stats(agent_id uuid DEFAULT NULL, "from" date DEFAULT NULL,
                                           "to" date DEFAULT NULL)

@@ -107,7 +107,11 @@ $$;
 -- Nothing is executable by PUBLIC: the functions are granted per role by
 -- grant_usage().  Trigger functions (Postgres does not check EXECUTE when a
 -- trigger fires) and functions whose comment starts with "internal"
--- (guard_selftest, grant_usage itself) are granted to nobody.
+-- (guard_selftest, grant_usage itself) are granted to nobody.  Functions
+-- whose comment starts with "helper" (the analytics internals: stats_fold,
+-- stats_call_delta, ...) are granted like the public ones, never to PUBLIC:
+-- the public functions and triggers call them with the caller's rights, and
+-- row-level security limits them to the caller's agents.
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA switchboard FROM PUBLIC;
 
 CREATE FUNCTION switchboard.grant_usage(role name)

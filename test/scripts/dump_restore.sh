@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Dump and restore: agents, blocked numbers, conversations, messages, calls and
-# daily counters made through the event functions survive pg_dump | pg_restore
+# Dump and restore: agents, blocked numbers, conversations, messages, calls,
+# daily counters and the analytics (folded rollups and staged deltas) made
+# through the event functions survive pg_dump | pg_restore
 # into a fresh database, every row and figure is back, policies too, and the
 # event path still works there with new ids above the old ones.
 # The restore runs with session_replication_role = replica (README, "Dump and
@@ -56,7 +57,17 @@ select * from switchboard.upsert_conversation('b0000000-0000-4000-8000-000000000
 select * from switchboard.record_call('a0000000-0000-4000-8000-00000000000a', 'CA1', '(201) 555-0120', 'ringing', '2026-03-01 13:00+00');
 select * from switchboard.record_call('a0000000-0000-4000-8000-00000000000a', 'CA1', '(201) 555-0120', 'in_progress', '2026-03-01 13:00:05+00');
 select * from switchboard.record_call('a0000000-0000-4000-8000-00000000000a', 'CA1', '(201) 555-0120', 'completed', '2026-03-01 13:03:05+00');
+-- analytics: an AI task reply, everything so far folded into the rollups ...
+select switchboard.record_outbound('b0000000-0000-4000-8000-00000000000b', conversation_id, 'task reply',
+                                   '{"category": "support", "tokens_used": 12, "processing_ms": 340, "success": true}',
+                                   '2026-03-01 12:05+00')
+  from switchboard.conversations where agent_id = 'b0000000-0000-4000-8000-00000000000b' and phone = '+447400123456';
+select switchboard.rollup();
+-- ... then more events staged (not folded), and a purge horizon
 select * from switchboard.record_call('b0000000-0000-4000-8000-00000000000b', 'CA2', '07400 123456', 'ringing', '2026-03-01 14:00+00');
+select * from switchboard.record_inbound('b0000000-0000-4000-8000-00000000000b', '07400 123458', 'staged',
+                                         '{}', '2026-03-02 09:00+00');
+select switchboard.purge('100 years');
 SQL
 
 # every row of every table, as one fingerprint per table, plus the row counts
@@ -84,6 +95,15 @@ select concat_ws(' ',
        from switchboard.calls));
 SQL
 }
+stats_figures() {  # the analytics an app reads (folds the staged deltas: run after the dump)
+    q "$1" <<'SQL'
+select string_agg(format('%s %s %s', a.agent_id, d, s), ' ' order by a.agent_id)
+  from switchboard.agents a,
+       lateral (select string_agg(x::text, ';' order by x.day) d
+                  from switchboard.daily_stats(a.agent_id, '2026-02-28', '2026-03-03') x) d,
+       lateral (select x::text s from switchboard.agent_summary(a.agent_id, 36600) x) s;
+SQL
+}
 max_ids() {
     q "$1" -c "select (select max(message_id) from switchboard.messages) || '/' || (select max(call_id) from switchboard.calls)"
 }
@@ -97,10 +117,19 @@ check "source has data in every table" \
     "0"
 echo "# before: $before"
 echo "# figures: $before_figures"
+check "the analytics tables and their identity sequences are registered for pg_dump" \
+    "$(q $SRC -c "select count(*) from pg_class c where c.relnamespace = 'switchboard'::regnamespace and c.relkind in ('r', 'S') and c.relname like 'stats%'
+                    and c.oid <> all ((select extconfig from pg_extension where extname = 'switchboard')::oid[])")" \
+    "0"
+check "the source has staged (unfolded) and folded analytics" \
+    "$(q $SRC -c "select (select count(*) > 0 from switchboard.stats_delta) || ',' || (select count(*) > 0 from switchboard.stats_daily) || ',' || (select count(*) > 0 from switchboard.stats_daily_category)")" \
+    "true,true,true"
 
 # --- dump, restore into a fresh database --------------------------------------------
 pg_dump -Fc -d $SRC -f "$DUMP"
 check "pg_dump succeeds" "$?" "0"
+before_stats=$(stats_figures $SRC)
+echo "# stats: $before_stats"
 q postgres -c "create database $DST"
 # With session_replication_role = replica, as the README says: the messages
 # trigger (a message inserted directly bumps its conversation) must not fire
@@ -112,8 +141,14 @@ check "pg_restore (session_replication_role = replica) succeeds with no error" "
 after=$(snapshot $DST)
 check "every row of every table is back" "$after" "$before"
 check "every figure is back (decisions, daily counters, conversation counters, calls)" "$(figures $DST)" "$before_figures"
+# with no trigger fired on restore, the staged deltas fold to the same figures
+check "the analytics figures are back (daily_stats, agent_summary; staged deltas fold the same)" "$(stats_figures $DST)" "$before_stats"
+check "the restored rollups agree with a rebuild from the restored raw rows" \
+    "$(q $DST -c "select switchboard.rebuild_stats()" >/dev/null && stats_figures $DST)" "$before_stats"
 check "identity sequences are back" "$(q $DST -c "select last_value from switchboard.messages_message_id_seq") $(q $DST -c "select last_value from switchboard.calls_call_id_seq")" \
     "$(q $SRC -c "select last_value from switchboard.messages_message_id_seq") $(q $SRC -c "select last_value from switchboard.calls_call_id_seq")"
+check "the staged-delta sequence is back" "$(q $DST -c "select last_value from switchboard.stats_delta_delta_id_seq")" \
+    "$(q $SRC -c "select last_value from switchboard.stats_delta_delta_id_seq")"
 check "row-level security and policies are back" \
     "$(q $DST -c "select count(*) filter (where c.relrowsecurity) || '/' || count(p.*) from pg_class c left join pg_policy p on p.polrelid = c.oid where c.relnamespace = 'switchboard'::regnamespace and c.relkind = 'r'")" \
     "$(q $SRC -c "select count(*) filter (where c.relrowsecurity) || '/' || count(p.*) from pg_class c left join pg_policy p on p.polrelid = c.oid where c.relnamespace = 'switchboard'::regnamespace and c.relkind = 'r'")"

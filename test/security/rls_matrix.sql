@@ -32,6 +32,14 @@ insert into switchboard.calls (agent_id, call_sid, caller)
 values (pg_temp.fx('agent')::uuid, 'CA-fixture', '+12015550142');
 insert into switchboard.agent_daily_counters (agent_id, day, new_conversations)
 values (pg_temp.fx('agent')::uuid, '2026-01-01', 1);
+-- analytics: a task reply, folded into the rollups, then one more event staged
+insert into switchboard.messages (agent_id, conversation_id, direction, phone, body, metadata)
+values (pg_temp.fx('agent')::uuid, pg_temp.fx('conv')::uuid, 'outbound', '+12015550142', 'hi',
+        '{"category": "support", "tokens_used": 5, "success": true}');
+do $$ begin perform switchboard.rollup(pg_temp.fx('agent')::uuid); end $$;
+insert into switchboard.messages (agent_id, conversation_id, direction, phone, body)
+values (pg_temp.fx('agent')::uuid, pg_temp.fx('conv')::uuid, 'inbound', '+12015550142', 'again');
+insert into switchboard.stats_horizon (agent_id, purged_before) values (pg_temp.fx('agent')::uuid, '2000-01-01');
 -- B has rows too, so "sees only A's" differs from "sees all"
 insert into switchboard.conversations (agent_id, phone) values (pg_temp.fx('agent_b')::uuid, '+12015550143');
 
@@ -76,7 +84,14 @@ insert into table_insert values
     ('messages', 'insert into switchboard.messages (agent_id, conversation_id, direction, phone, body) values (%1$L, %3$L, ''outbound'', ''+12015550142'', ''cell'')'),
     ('calls', 'insert into switchboard.calls (agent_id, call_sid, caller) values (%1$L, ''CA-cell'', ''+12015550197'')'),
     ('agent_daily_counters', 'insert into switchboard.agent_daily_counters (agent_id, day) values (%1$L, ''2000-01-01'')');
--- Analytics (issue 5) adds its tables here.
+-- analytics (issue 5)
+insert into table_insert values
+    ('stats_daily', 'insert into switchboard.stats_daily (agent_id, day) values (%1$L, ''2000-01-01'')'),
+    ('stats_delta', 'insert into switchboard.stats_delta (agent_id, day) values (%1$L, ''2000-01-01'')'),
+    ('stats_daily_category', 'insert into switchboard.stats_daily_category (agent_id, day, category) values (%1$L, ''2000-01-01'', ''cell'')'),
+    ('stats_seen', 'insert into switchboard.stats_seen (agent_id, kind, day, value) values (%1$L, ''phone'', ''2000-01-01'', ''+12015550199'')'),
+    ('stats_first', 'insert into switchboard.stats_first values (%1$L, ''conversation'', gen_random_uuid(), now(), 1, ''2000-01-01'')'),
+    ('stats_horizon', 'insert into switchboard.stats_horizon (agent_id, purged_before) values (%1$L, ''2000-01-01'') on conflict (agent_id) do update set purged_before = excluded.purged_before');
 
 -- How many rows of A each table holds, as the superuser sees them
 create temp table a_rows (tab name primary key, n bigint);
@@ -113,7 +128,60 @@ insert into fn_call values
     ('agent_not_found(uuid)', 'select switchboard.agent_not_found(%1$L)', true, false),
     ('grant_usage(name)', 'select switchboard.grant_usage(''authenticated'')', false, true),
     ('guard_selftest(text)', 'select switchboard.guard_selftest(''none'')', false, true);
--- Analytics (issue 5) adds its functions here.
+-- analytics (issue 5).  The read statements keep only days with figures, so
+-- "rows:0" for someone else means nothing of A leaked.  The helpers (comment
+-- "helper: ...") run with the caller's rights inside the public functions
+-- and triggers, so the usage roles may execute them; row-level security
+-- keeps them to the caller's agents (see fn_expect below).
+insert into fn_call values
+    ('daily_stats(uuid,date,date)',
+     'select * from switchboard.daily_stats(%1$L, current_date - 1, current_date + 1) where inbound > 0 and calls_total > 0', true, false),
+    ('agent_summary(uuid,integer)',
+     'select * from switchboard.agent_summary(%1$L, 3) where inbound > 0 and calls_total > 0', true, false),
+    ('rollup(uuid)', 'select switchboard.rollup(%1$L)', true, false),
+    ('rebuild_stats(uuid,date,date)', 'select switchboard.rebuild_stats(%1$L)', true, false),
+    ('purge(interval)', 'select switchboard.purge(''100 years'')', false, false),
+    ('stats_check_agent(uuid)', 'select switchboard.stats_check_agent(%1$L)', true, false),
+    ('stats_agent_tz(uuid)', 'select switchboard.stats_agent_tz(%1$L)', false, false),
+    ('stats_is_task(jsonb)', 'select switchboard.stats_is_task(''{"tokens_used": 3}'')', false, false),
+    ('stats_fold(uuid)', 'select n from switchboard.stats_fold(%1$L) n where n > 0', false, false),
+    ('stats_days(uuid,date,date)',
+     'select * from switchboard.stats_days(%1$L, current_date - 1, current_date + 1) where inbound > 0 and calls_total > 0', false, false),
+    ('stats_from_raw(uuid,date,date)',
+     'select * from switchboard.stats_from_raw(%1$L, current_date - 1, current_date + 1) where inbound > 0 and calls_total > 0', false, false),
+    ('stats_note_first(uuid,text,uuid,timestamp with time zone,bigint,date)',
+     'select switchboard.stats_note_first(%1$L, ''conversation'', gen_random_uuid(), now(), 1, current_date)', true, false),
+    ('stats_call_delta(uuid,date,integer,text,timestamp with time zone,integer,integer)',
+     'select switchboard.stats_call_delta(%1$L, current_date, 1, ''completed'', now(), 10, 1)', true, false);
+
+-- Where a function's outcome differs from the rule in the cells below:
+-- (function, who, for the unknown agent, expected).
+create temp table fn_expect (fn text, who text, unknown boolean, expected text,
+                             primary key (fn, who, unknown));
+insert into fn_expect
+select f.fn, w.who, u.unknown, f.expected
+  from (values
+        -- the helpers' reads see only the caller's rows: nothing of A for someone else
+        ('stats_fold(uuid)', 'other', 'rows:0'),
+        ('stats_days(uuid,date,date)', 'other', 'rows:0'),
+        ('stats_from_raw(uuid,date,date)', 'other', 'rows:0'))
+       f (fn, who, expected)
+ cross join (values (false)) u (unknown)
+ join pg_temp.who w using (who)
+union all
+-- the staging helpers write rows of the agent: row-level security refuses a
+-- row for an agent the caller does not own; service_role has no agent check
+-- there (the triggers that call them only see rows whose agent exists)
+select f.fn, w.who, u.unknown,
+       case when w.who = 'service_role' then 'rows:1'
+            else format('42501: new row violates row-level security policy for table "%s"', f.tab) end
+  from (values
+        ('stats_note_first(uuid,text,uuid,timestamp with time zone,bigint,date)', 'stats_first'),
+        ('stats_call_delta(uuid,date,integer,text,timestamp with time zone,integer,integer)', 'stats_delta'))
+       f (fn, tab)
+ cross join pg_temp.who w
+ cross join (values (false), (true)) u (unknown)
+ where w.who <> 'anon' and (u.unknown or w.who = 'other');
 
 -- The cells ------------------------------------------------------------------
 create temp table cells (who text, ord int, object text, op text, stmt text, expected text);
@@ -149,7 +217,7 @@ insert into cells
 select w.who, w.ord, f.fn || case when u.unknown then ' [unknown agent]' else '' end, 'execute',
        format(f.stmt, case when u.unknown then pg_temp.fx('unknown') else pg_temp.fx('agent') end,
               pg_temp.fx('owner'), pg_temp.fx('conv')),
-       case
+       coalesce(x.expected, case
            when w.who = 'anon' then '42501: permission denied for schema switchboard'
            when f.internal then format('42501: permission denied for function %s', split_part(f.fn, '(', 1))
            when f.fn like 'agent_not_found%' then
@@ -162,10 +230,11 @@ select w.who, w.ord, f.fn || case when u.unknown then ' [unknown agent]' else ''
            when u.unknown then format('42501: permission denied for agent "%s"', pg_temp.fx('unknown'))
            when w.who = 'other' then format('42501: permission denied for agent "%s"', pg_temp.fx('agent'))
            else 'rows:1'
-       end
+       end)
   from pg_temp.who w
  cross join pg_temp.fn_call f
  cross join (values (false), (true)) u (unknown)
+  left join pg_temp.fn_expect x on x.fn = f.fn and x.who = w.who and x.unknown = u.unknown
  where to_regprocedure('switchboard.' || f.fn) is not null
    and (f.scoped or not u.unknown);
 
