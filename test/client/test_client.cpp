@@ -617,11 +617,8 @@ TEST_CASE("stats errors: unknown agent, another owner's agent, no privileges", "
         CHECK(e.message() == "agent \"" + nobody.str() + "\" does not exist");
     }
 
-    // A signed-in role (grant_usage) never gets another owner's figures.
-    // (Row-level security hides the agent, which would make it unknown; the
-    // extension currently refuses earlier, with 42501, because daily_stats'
-    // internal helpers are not granted by grant_usage: either way an error
-    // of the matching class, never data.)
+    // A signed-in role (grant_usage) reads its owner's agents; another
+    // owner's agent is refused with 42501 (PermissionDenied), never data.
     sql1("do $$ begin if not exists (select from pg_roles where rolname = 'sb_client_owner') then "
          "create role sb_client_owner; end if; end $$");
     sql1("select switchboard.grant_usage('sb_client_owner')");
@@ -630,20 +627,22 @@ TEST_CASE("stats errors: unknown agent, another owner's agent, no privileges", "
     theirs_s.owner_id = sb::Uuid::parse("0a000000-0000-4000-8000-0000000000b2");
     auto mine = db.create_agent(mine_s);
     auto theirs = db.create_agent(theirs_s);
+    db.record_inbound({mine, "2015550123", "mine", "{}", at("2026-03-02T10:00:00Z")});
     db.record_inbound({theirs, "2015550123", "private", "{}", at("2026-03-02T10:00:00Z")});
     sb::Client owner("options='-c role=sb_client_owner -c request.jwt.claim.sub=" + mine_s.owner_id->str() + "'");
-    auto refused = [](auto &&f) {
-        try {
-            f();
-        } catch (const sb::UnknownAgent &e) {
-            return e.sqlstate() == "P0002";
-        } catch (const sb::PermissionDenied &e) {
-            return e.sqlstate() == "42501";
-        }
-        return false;
-    };
-    CHECK(refused([&] { owner.daily_stats(theirs, d, d); }));
-    CHECK(refused([&] { owner.agent_summary(theirs); }));
+    auto own = owner.daily_stats(mine, d, d);
+    REQUIRE(own.size() == 1);
+    CHECK(own[0].inbound == 1);
+    CHECK(owner.agent_summary(mine, 7).to_day.days_since_epoch() -
+              owner.agent_summary(mine, 7).from_day.days_since_epoch() == 6);
+    try {
+        owner.daily_stats(theirs, d, d);
+        FAIL("no exception");
+    } catch (const sb::PermissionDenied &e) {
+        CHECK(e.sqlstate() == "42501");
+    }
+    CHECK_THROWS_AS(owner.agent_summary(theirs), sb::PermissionDenied);
+    CHECK_THROWS_AS(owner.daily_stats(nobody, d, d), sb::UnknownAgent);
 
     // A role without switchboard privileges: permission denied.
     sql1("do $$ begin if not exists (select from pg_roles where rolname = 'sb_client_noperm') then "

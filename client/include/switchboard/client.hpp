@@ -404,10 +404,12 @@ public:
     bool unblock_number(const Uuid &agent_id, std::string_view phone);  // false if it was not blocked
     std::vector<BlockedNumber> list_blocked(const Uuid &agent_id);
 
-    // Analytics (read-only: retried once on a broken connection).  daily_stats
-    // returns one row per day from..to inclusive (from > to is the server's
-    // 22023, thrown as InvalidPhone, the 22023 class); UnknownAgent for an agent that does not exist or that
-    // row-level security hides; PermissionDenied for a role without access.
+    // Analytics (idempotent reads, though the server folds staged counters on
+    // the way: retried once on a broken connection).  daily_stats returns one
+    // row per day from..to inclusive; from > to is the server's 22023 (thrown
+    // as InvalidPhone, the class for 22023).  UnknownAgent (P0002) for an
+    // agent that does not exist; PermissionDenied (42501) for another owner's
+    // agent under row-level security, or a role without access.
     std::vector<DailyStats> daily_stats(const Uuid &agent_id, Date from, Date to);
     AgentSummary agent_summary(const Uuid &agent_id, int days = 30);
 
