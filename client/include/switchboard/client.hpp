@@ -408,8 +408,9 @@ public:
     // the way: retried once on a broken connection).  daily_stats returns one
     // row per day from..to inclusive; from > to is the server's 22023 (thrown
     // as InvalidPhone, the class for 22023).  UnknownAgent (P0002) for an
-    // agent that does not exist; PermissionDenied (42501) for another owner's
-    // agent under row-level security, or a role without access.
+    // agent that does not exist; PermissionDenied (42501) for a role without
+    // access and, under row-level security, for an agent the caller cannot
+    // see (another owner's, or none: existence is not revealed).
     std::vector<DailyStats> daily_stats(const Uuid &agent_id, Date from, Date to);
     AgentSummary agent_summary(const Uuid &agent_id, int days = 30);
 
