@@ -3,7 +3,7 @@
 //   switchboard [--db URL] normalize [--region CC] [NUMBER...]   (stdin, one per line, without NUMBERs)
 //   switchboard [--db URL] ingest [--batch-size N] FILE.csv       (- for stdin)
 //   switchboard [--db URL] agents add|list|set|block|unblock|blocked ...
-//   switchboard [--db URL] stats ...                              (not available yet)
+//   switchboard [--db URL] stats --agent ID [--days N | --from DAY --to DAY] [--format table|csv|json]
 //
 // Exit status: 0 success, 1 error, 2 usage, 3 ingest finished but some lines
 // were malformed or rejected with an error.
@@ -35,7 +35,10 @@ const char *const kUsage =
     "  agents block AGENT_ID PHONE [--reason TEXT]\n"
     "  agents unblock AGENT_ID PHONE\n"
     "  agents blocked AGENT_ID                list blocked numbers\n"
-    "  stats                                  not available yet (daily_stats is not in this build)\n"
+    "  stats --agent ID [--days 30] [--format table|csv|json]\n"
+    "        [--from YYYY-MM-DD --to YYYY-MM-DD]\n"
+    "                                         daily analytics (agent's timezone): table and bar chart,\n"
+    "                                         or every column as csv/json; --days N: the last N days\n"
     "\n"
     "SETTINGS: --id UUID (add only) --owner UUID --name TEXT --sms|--no-sms --auto-respond|--no-auto-respond\n"
     "          --welcome TEXT --session-timeout MINUTES --daily N --hourly N --region CC --timezone TZ\n"
@@ -442,6 +445,252 @@ int cmd_ingest(sb::Client &db, std::vector<std::string> args) {
     return (malformed || nerr) ? 3 : 0;
 }
 
+// --- stats ----------------------------------------------------------------------------
+
+std::string fmt_opt(const std::optional<double> &v, const char *fmt = "%.10g") {
+    if (!v) return {};
+    char buf[64];
+    std::snprintf(buf, sizeof buf, fmt, *v);
+    return buf;
+}
+
+std::string csv_field(const std::string &v) {
+    if (v.find_first_of(",\"\n") == std::string::npos) return v;
+    std::string out = "\"";
+    for (char c : v) {
+        if (c == '"') out += '"';
+        out += c;
+    }
+    return out + '"';
+}
+
+const char *weekday(const sb::Date &d) {
+    static const char *const names[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    long long n = d.days_since_epoch() + 4;  // 1970-01-01 was a Thursday
+    return names[((n % 7) + 7) % 7];
+}
+
+// Every column of daily_stats, in its order: (name, value as text; empty for NULL).
+std::vector<std::pair<const char *, std::string>> daily_columns(const sb::DailyStats &d) {
+    auto n = [](std::int64_t v) { return std::to_string(v); };
+    return {{"day", d.day.str()},
+            {"inbound", n(d.inbound)},
+            {"accepted", n(d.accepted)},
+            {"blocked", n(d.blocked)},
+            {"rate_limited", n(d.rate_limited)},
+            {"daily_limit", n(d.daily_limit)},
+            {"disabled", n(d.disabled)},
+            {"outbound", n(d.outbound)},
+            {"new_conversations", n(d.new_conversations)},
+            {"new_sessions", n(d.new_sessions)},
+            {"unique_phones", n(d.unique_phones)},
+            {"calls_total", n(d.calls_total)},
+            {"calls_answered", n(d.calls_answered)},
+            {"calls_completed", n(d.calls_completed)},
+            {"calls_failed", n(d.calls_failed)},
+            {"calls_busy", n(d.calls_busy)},
+            {"calls_no_answer", n(d.calls_no_answer)},
+            {"calls_canceled", n(d.calls_canceled)},
+            {"call_duration_total", n(d.call_duration_total)},
+            {"call_duration_avg", fmt_opt(d.call_duration_avg)},
+            {"unique_callers", n(d.unique_callers)},
+            {"replies", n(d.replies)},
+            {"reply_latency_avg", fmt_opt(d.reply_latency_avg)},
+            {"ai_tasks", n(d.ai_tasks)},
+            {"tokens_used", n(d.tokens_used)},
+            {"processing_ms_avg", fmt_opt(d.processing_ms_avg)},
+            {"success_rate", fmt_opt(d.success_rate)},
+            {"categories", d.categories}};
+}
+
+std::vector<std::pair<const char *, std::string>> summary_columns(const sb::AgentSummary &s) {
+    auto n = [](std::int64_t v) { return std::to_string(v); };
+    return {{"from_day", s.from_day.str()},
+            {"to_day", s.to_day.str()},
+            {"inbound", n(s.inbound)},
+            {"accepted", n(s.accepted)},
+            {"blocked", n(s.blocked)},
+            {"rate_limited", n(s.rate_limited)},
+            {"daily_limit", n(s.daily_limit)},
+            {"disabled", n(s.disabled)},
+            {"outbound", n(s.outbound)},
+            {"new_conversations", n(s.new_conversations)},
+            {"new_sessions", n(s.new_sessions)},
+            {"unique_phones", n(s.unique_phones)},
+            {"calls_total", n(s.calls_total)},
+            {"calls_answered", n(s.calls_answered)},
+            {"calls_completed", n(s.calls_completed)},
+            {"calls_failed", n(s.calls_failed)},
+            {"calls_busy", n(s.calls_busy)},
+            {"calls_no_answer", n(s.calls_no_answer)},
+            {"calls_canceled", n(s.calls_canceled)},
+            {"answer_rate", fmt_opt(s.answer_rate)},
+            {"call_duration_total", n(s.call_duration_total)},
+            {"call_duration_avg", fmt_opt(s.call_duration_avg)},
+            {"unique_callers", n(s.unique_callers)},
+            {"replies", n(s.replies)},
+            {"reply_latency_avg", fmt_opt(s.reply_latency_avg)},
+            {"ai_tasks", n(s.ai_tasks)},
+            {"tokens_used", n(s.tokens_used)},
+            {"processing_ms_avg", fmt_opt(s.processing_ms_avg)},
+            {"success_rate", fmt_opt(s.success_rate)}};
+}
+
+// A JSON object from (name, text) columns: days quoted, empty as null,
+// categories raw (it is JSON already), the rest numbers.
+std::string json_object(const std::vector<std::pair<const char *, std::string>> &cols) {
+    std::string out = "{";
+    for (const auto &c : cols) {
+        if (out.size() > 1) out += ", ";
+        out += '"';
+        out += c.first;
+        out += "\": ";
+        const std::string name = c.first;
+        if (name == "day" || name == "from_day" || name == "to_day")
+            out += '"' + c.second + '"';
+        else if (c.second.empty())
+            out += "null";
+        else
+            out += c.second;
+    }
+    return out + "}";
+}
+
+// A bar of `width` columns for parts that add up to at most `max`, one mark
+// character per part; cumulative rounding so the parts never drift.
+std::string bar(const std::vector<std::pair<std::int64_t, char>> &parts, std::int64_t max, int width) {
+    std::string out;
+    std::int64_t sum = 0;
+    int drawn = 0;
+    for (const auto &p : parts) {
+        sum += p.first;
+        int upto = max > 0 ? static_cast<int>((sum * width + max / 2) / max) : 0;
+        if (p.first > 0 && upto == drawn && drawn < width) upto = drawn + 1;  // something shows as one mark
+        for (; drawn < upto && drawn < width; ++drawn) out += p.second;
+    }
+    return out;
+}
+
+int cmd_stats(sb::Client &db, std::vector<std::string> args) {
+    std::optional<sb::Uuid> agent;
+    std::optional<int> days;
+    std::optional<sb::Date> from, to;
+    std::string format = "table";
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string &a = args[i];
+        auto val = [&]() -> const std::string & {
+            if (i + 1 >= args.size()) throw Usage(a + " needs a value");
+            return args[++i];
+        };
+        auto date = [&](const std::string &v) {
+            if (auto d = sb::Date::try_parse(v)) return *d;
+            throw Usage(a + ": not a day (YYYY-MM-DD): \"" + v + "\"");
+        };
+        if (a == "--agent")
+            agent = parse_uuid("--agent", val());
+        else if (a == "--days")
+            days = parse_int(a, val());
+        else if (a == "--from")
+            from = date(val());
+        else if (a == "--to")
+            to = date(val());
+        else if (a == "--format")
+            format = val();
+        else
+            throw Usage("stats: unknown argument \"" + a + "\"");
+    }
+    if (!agent) throw Usage("stats needs --agent ID");
+    if (format != "table" && format != "csv" && format != "json")
+        throw Usage("--format: expected table, csv or json, not \"" + format + "\"");
+    if (bool(from) != bool(to)) throw Usage("stats: --from and --to go together");
+    if (from && days) throw Usage("stats: --days or --from/--to, not both");
+    if (days && *days < 1) throw Usage("--days: at least 1");
+
+    // The window: the last N days in the agent's timezone (agent_summary
+    // knows which days those are), or the days given.
+    std::optional<sb::AgentSummary> summary;
+    if (!from) {
+        summary = db.agent_summary(*agent, days.value_or(30));
+        from = summary->from_day;
+        to = summary->to_day;
+    }
+    const auto rows = db.daily_stats(*agent, *from, *to);
+
+    if (format == "csv") {
+        bool header = true;
+        for (const auto &r : rows) {
+            auto cols = daily_columns(r);
+            if (header) {
+                for (std::size_t i = 0; i < cols.size(); ++i) std::cout << (i ? "," : "") << cols[i].first;
+                std::cout << '\n';
+                header = false;
+            }
+            for (std::size_t i = 0; i < cols.size(); ++i) std::cout << (i ? "," : "") << csv_field(cols[i].second);
+            std::cout << '\n';
+        }
+        return 0;
+    }
+    if (format == "json") {
+        std::cout << "{\"agent_id\": \"" << agent->str() << "\", \"from\": \"" << from->str() << "\", \"to\": \""
+                  << to->str() << "\",\n \"days\": [";
+        for (std::size_t i = 0; i < rows.size(); ++i)
+            std::cout << (i ? ",\n  " : "\n  ") << json_object(daily_columns(rows[i]));
+        std::cout << "\n ]";
+        if (summary) std::cout << ",\n \"summary\": " << json_object(summary_columns(*summary));
+        std::cout << "}\n";
+        return 0;
+    }
+
+    // table
+    std::printf("agent %s, %s to %s (the agent's timezone)\n\n", agent->str().c_str(), from->str().c_str(),
+                to->str().c_str());
+    std::printf("%-14s %7s %7s %8s %7s %7s %6s %6s %6s %8s %7s\n", "day", "inbound", "outbnd", "accepted", "limited",
+                "blocked", "new cv", "phones", "calls", "answered", "avg dur");
+    std::int64_t tin = 0, tout = 0, tacc = 0, tlim = 0, tblk = 0, tnew = 0, tcalls = 0, tans = 0;
+    for (const auto &r : rows) {
+        const std::int64_t limited = r.rate_limited + r.daily_limit;
+        std::string dur = r.call_duration_avg ? fmt_opt(r.call_duration_avg, "%.0fs") : "-";
+        std::printf("%s %s %7lld %7lld %8lld %7lld %7lld %6lld %6lld %6lld %8lld %7s\n", r.day.str().c_str(),
+                    weekday(r.day), (long long)r.inbound, (long long)r.outbound, (long long)r.accepted,
+                    (long long)limited, (long long)r.blocked, (long long)r.new_conversations,
+                    (long long)r.unique_phones, (long long)r.calls_total, (long long)r.calls_answered, dur.c_str());
+        tin += r.inbound;
+        tout += r.outbound;
+        tacc += r.accepted;
+        tlim += limited;
+        tblk += r.blocked;
+        tnew += r.new_conversations;
+        tcalls += r.calls_total;
+        tans += r.calls_answered;
+    }
+    std::string tphones = summary ? std::to_string(summary->unique_phones) : "-";
+    std::string tdur = summary && summary->call_duration_avg ? fmt_opt(summary->call_duration_avg, "%.0fs") : "-";
+    std::printf("%-14s %7lld %7lld %8lld %7lld %7lld %6lld %6s %6lld %8lld %7s\n", "total", (long long)tin,
+                (long long)tout, (long long)tacc, (long long)tlim, (long long)tblk, (long long)tnew, tphones.c_str(),
+                (long long)tcalls, (long long)tans, tdur.c_str());
+    if (summary) {
+        std::string rate = summary->answer_rate ? fmt_opt(*summary->answer_rate * 100, "%.0f%%") : "-";
+        std::printf("(phones in the total row: distinct over the whole window; calls answered: %s)\n", rate.c_str());
+    }
+
+    // The chart: messages (inbound accepted #, inbound rejected x, outbound +)
+    // and calls (answered =, not answered -), each scaled to its busiest day.
+    std::int64_t max_msgs = 0, max_calls = 0;
+    for (const auto &r : rows) {
+        max_msgs = std::max(max_msgs, r.inbound + r.outbound);
+        max_calls = std::max(max_calls, r.calls_total);
+    }
+    const int mw = 40, cw = 20;
+    std::printf("\nmessages per day (# accepted, x rejected, + outbound)   calls per day (= answered, - not)\n");
+    for (const auto &r : rows) {
+        std::string m = bar({{r.accepted, '#'}, {r.inbound - r.accepted, 'x'}, {r.outbound, '+'}}, max_msgs, mw);
+        std::string c = bar({{r.calls_answered, '='}, {r.calls_total - r.calls_answered, '-'}}, max_calls, cw);
+        std::printf("%s %s |%-*s %5lld  |%-*s %4lld\n", r.day.str().c_str(), weekday(r.day), mw, m.c_str(),
+                    (long long)(r.inbound + r.outbound), cw, c.c_str(), (long long)r.calls_total);
+    }
+    return 0;
+}
+
 // --- agents -----------------------------------------------------------------------
 
 sb::AgentSettings parse_settings(const std::vector<std::string> &args, std::size_t from, bool allow_id,
@@ -577,15 +826,12 @@ int main(int argc, char **argv) {
     const std::string cmd = rest[0];
     rest.erase(rest.begin());
     try {
-        if (cmd == "stats") {
-            std::cerr << "switchboard: stats is not available in this build: the daily rollups "
-                         "(daily_stats, agent_summary) are not in the extension yet\n";
-            return 1;
-        }
-        if (cmd != "normalize" && cmd != "ingest" && cmd != "agents") throw Usage("unknown command \"" + cmd + "\"");
+        if (cmd != "normalize" && cmd != "ingest" && cmd != "agents" && cmd != "stats")
+            throw Usage("unknown command \"" + cmd + "\"");
         sb::Client db(db_url);
         if (cmd == "normalize") return cmd_normalize(db, rest);
         if (cmd == "ingest") return cmd_ingest(db, rest);
+        if (cmd == "stats") return cmd_stats(db, rest);
         return cmd_agents(db, rest);
     } catch (const Usage &e) {
         std::cerr << "switchboard: " << e.what() << "\n\n" << kUsage;

@@ -73,7 +73,7 @@ sb ingest client/demo/sample_traffic.csv || rc=$?
 [ $rc -eq 0 ] || [ $rc -eq 3 ] || exit $rc
 echo "(the errors above are the sample's unparseable numbers: each is reported with its line, the rest went in)"
 echo
-echo "== what happened, per agent (switchboard stats comes with the daily rollups; plain SQL for now)"
+echo "== what happened, per agent (SQL over the raw tables)"
 psql -c "select a.display_name as agent,
                 count(*) filter (where m.decision = 'accepted') as accepted,
                 count(*) filter (where m.decision = 'blocked') as blocked,
@@ -84,15 +84,6 @@ psql -c "select a.display_name as agent,
            from switchboard.messages m join switchboard.agents a using (agent_id)
           where m.direction = 'inbound'
           group by a.display_name order by a.display_name"
-echo "== inbound messages per day (# = accepted, x = rejected; one mark per 10 messages)"
-psql -c "select a.display_name as agent, to_char(m.created_at, 'Dy DD Mon') as day,
-                count(*) as messages,
-                repeat('#', (count(*) filter (where m.decision = 'accepted') / 10)::int) ||
-                repeat('x', (count(*) filter (where m.decision <> 'accepted') / 10)::int) as chart
-           from switchboard.messages m join switchboard.agents a using (agent_id)
-          where m.direction = 'inbound' and a.agent_id <> '$NIGHT'
-          group by a.display_name, date_trunc('day', m.created_at), to_char(m.created_at, 'Dy DD Mon')
-          order by a.display_name, date_trunc('day', m.created_at)"
 echo "== calls"
 psql -c "select a.display_name as agent, c.status, count(*) as calls,
                 round(avg(c.duration_seconds)) as avg_seconds
@@ -105,6 +96,14 @@ psql -c "select a.display_name as agent, c.phone, c.message_count as messages, c
            from switchboard.conversations c join switchboard.agents a using (agent_id)
           order by c.message_count desc limit 5"
 
+# The week of the sample (UTC days of its first and last events; the agent's
+# New York days fall inside).
+FROM=$(tail -n +2 client/demo/sample_traffic.csv | cut -d, -f2 | cut -c1-10 | sort | head -n 1)
+TO=$(tail -n +2 client/demo/sample_traffic.csv | cut -d, -f2 | cut -c1-10 | sort | tail -n 1)
+echo
+echo "== switchboard stats --agent $ACME --from $FROM --to $TO  (Acme Support; --days N for the last N days, --format csv|json for scripts)"
+sb stats --agent $ACME --from "$FROM" --to "$TO"
+echo
 if [ -z "${DATABASE_URL:-}" ]; then
     cat <<EOF
 == the demo cluster is still running

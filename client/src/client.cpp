@@ -98,6 +98,22 @@ const std::vector<Statement> &statements() {
          "where a.agent_id = $1::uuid and b.agent_id = a.agent_id "
          "and b.phone = switchboard.normalize_phone($2::text, a.default_region) returning b.phone"},
         {"sb_agent_exists", "select 1 from switchboard.agents where agent_id = $1::uuid"},
+        // Analytics: days as text in a fixed form, whatever the DateStyle.
+        {"sb_daily_stats",
+         "select to_char(r.day, 'YYYY-MM-DD'), r.inbound, r.accepted, r.blocked, r.rate_limited, r.daily_limit, "
+         "r.disabled, r.outbound, r.new_conversations, r.new_sessions, r.unique_phones, r.calls_total, "
+         "r.calls_answered, r.calls_completed, r.calls_failed, r.calls_busy, r.calls_no_answer, r.calls_canceled, "
+         "r.call_duration_total, r.call_duration_avg, r.unique_callers, r.replies, r.reply_latency_avg, "
+         "r.ai_tasks, r.tokens_used, r.processing_ms_avg, r.success_rate, r.categories::text "
+         "from switchboard.daily_stats($1::uuid, $2::date, $3::date) as r order by r.day"},
+        {"sb_agent_summary",
+         "select to_char(r.from_day, 'YYYY-MM-DD'), to_char(r.to_day, 'YYYY-MM-DD'), r.inbound, r.accepted, "
+         "r.blocked, r.rate_limited, r.daily_limit, r.disabled, r.outbound, r.new_conversations, r.new_sessions, "
+         "r.unique_phones, r.calls_total, r.calls_answered, r.calls_completed, r.calls_failed, r.calls_busy, "
+         "r.calls_no_answer, r.calls_canceled, r.answer_rate, r.call_duration_total, r.call_duration_avg, "
+         "r.unique_callers, r.replies, r.reply_latency_avg, r.ai_tasks, r.tokens_used, r.processing_ms_avg, "
+         "r.success_rate "
+         "from switchboard.agent_summary($1::uuid, $2::integer) as r"},
         {"sb_list_blocked",
          "select b.phone, b.reason, (extract(epoch from b.created_at) * 1000000)::bigint "
          "from switchboard.agents as a left join switchboard.blocked_numbers as b on b.agent_id = a.agent_id "
@@ -352,6 +368,85 @@ Agent agent_from(const pqxx::row &r) {
     a.created_at = req_ts(r[11]);
     a.updated_at = req_ts(r[12]);
     return a;
+}
+
+Date req_date(const pqxx::field &f) {
+    if (f.is_null()) throw Error("", "unexpected NULL in column " + std::string(f.name()));
+    auto d = Date::try_parse(f.c_str());
+    if (!d) throw Error("", "unexpected date \"" + std::string(f.c_str()) + "\"");
+    return *d;
+}
+
+// bigint sums are NULL only over no rows; read them as 0 then.
+std::int64_t count_of(const pqxx::field &f) { return f.is_null() ? 0 : f.as<std::int64_t>(); }
+
+DailyStats daily_from(const pqxx::row &r) {
+    DailyStats x;
+    int i = 0;
+    x.day = req_date(r[i++]);
+    x.inbound = count_of(r[i++]);
+    x.accepted = count_of(r[i++]);
+    x.blocked = count_of(r[i++]);
+    x.rate_limited = count_of(r[i++]);
+    x.daily_limit = count_of(r[i++]);
+    x.disabled = count_of(r[i++]);
+    x.outbound = count_of(r[i++]);
+    x.new_conversations = count_of(r[i++]);
+    x.new_sessions = count_of(r[i++]);
+    x.unique_phones = count_of(r[i++]);
+    x.calls_total = count_of(r[i++]);
+    x.calls_answered = count_of(r[i++]);
+    x.calls_completed = count_of(r[i++]);
+    x.calls_failed = count_of(r[i++]);
+    x.calls_busy = count_of(r[i++]);
+    x.calls_no_answer = count_of(r[i++]);
+    x.calls_canceled = count_of(r[i++]);
+    x.call_duration_total = count_of(r[i++]);
+    x.call_duration_avg = opt<double>(r[i++]);
+    x.unique_callers = count_of(r[i++]);
+    x.replies = count_of(r[i++]);
+    x.reply_latency_avg = opt<double>(r[i++]);
+    x.ai_tasks = count_of(r[i++]);
+    x.tokens_used = count_of(r[i++]);
+    x.processing_ms_avg = opt<double>(r[i++]);
+    x.success_rate = opt<double>(r[i++]);
+    x.categories = opt<std::string>(r[i++]).value_or("{}");
+    return x;
+}
+
+AgentSummary summary_from(const pqxx::row &r) {
+    AgentSummary x;
+    int i = 0;
+    x.from_day = req_date(r[i++]);
+    x.to_day = req_date(r[i++]);
+    x.inbound = count_of(r[i++]);
+    x.accepted = count_of(r[i++]);
+    x.blocked = count_of(r[i++]);
+    x.rate_limited = count_of(r[i++]);
+    x.daily_limit = count_of(r[i++]);
+    x.disabled = count_of(r[i++]);
+    x.outbound = count_of(r[i++]);
+    x.new_conversations = count_of(r[i++]);
+    x.new_sessions = count_of(r[i++]);
+    x.unique_phones = count_of(r[i++]);
+    x.calls_total = count_of(r[i++]);
+    x.calls_answered = count_of(r[i++]);
+    x.calls_completed = count_of(r[i++]);
+    x.calls_failed = count_of(r[i++]);
+    x.calls_busy = count_of(r[i++]);
+    x.calls_no_answer = count_of(r[i++]);
+    x.calls_canceled = count_of(r[i++]);
+    x.answer_rate = opt<double>(r[i++]);
+    x.call_duration_total = count_of(r[i++]);
+    x.call_duration_avg = opt<double>(r[i++]);
+    x.unique_callers = count_of(r[i++]);
+    x.replies = count_of(r[i++]);
+    x.reply_latency_avg = opt<double>(r[i++]);
+    x.ai_tasks = count_of(r[i++]);
+    x.tokens_used = count_of(r[i++]);
+    x.processing_ms_avg = opt<double>(r[i++]);
+    x.success_rate = opt<double>(r[i++]);
+    return x;
 }
 
 [[noreturn]] void throw_unknown_agent(const Uuid &id) {
@@ -757,6 +852,26 @@ std::vector<BlockedNumber> Client::list_blocked(const Uuid &agent_id) {
         out.push_back(BlockedNumber{req<std::string>(row[0]), opt<std::string>(row[1]), req_ts(row[2])});
     }
     return out;
+}
+
+// --- analytics --------------------------------------------------------------------------
+
+std::vector<DailyStats> Client::daily_stats(const Uuid &agent_id, Date from, Date to) {
+    pqxx::result r = impl_->run(true, [&] {
+        return impl_->exec("sb_daily_stats", {agent_id.str(), from.str(), to.str()});
+    });
+    std::vector<DailyStats> out;
+    out.reserve(r.size());
+    for (const auto &row : r) out.push_back(daily_from(row));
+    return out;
+}
+
+AgentSummary Client::agent_summary(const Uuid &agent_id, int days) {
+    pqxx::result r = impl_->run(true, [&] {
+        return impl_->exec("sb_agent_summary", {agent_id.str(), std::to_string(days)});
+    });
+    if (r.empty()) throw_unknown_agent(agent_id);  // the function always returns one row
+    return summary_from(r[0]);
 }
 
 }  // namespace switchboard

@@ -111,6 +111,46 @@ bool take_char(std::string_view &s, char c) noexcept {
 }
 }  // namespace
 
+// --- dates --------------------------------------------------------------------------
+
+std::optional<Date> Date::try_parse(std::string_view s) noexcept {
+    int y, m, d;
+    if (!take_digits(s, 4, y) || !take_char(s, '-') || !take_digits(s, 2, m) || !take_char(s, '-') ||
+        !take_digits(s, 2, d) || !s.empty())
+        return std::nullopt;
+    if (m < 1 || m > 12 || d < 1) return std::nullopt;
+    Date out{y, static_cast<unsigned>(m), static_cast<unsigned>(d)};
+    if (from_days_since_epoch(out.days_since_epoch()) != out) return std::nullopt;  // 2026-02-30
+    return out;
+}
+
+Date Date::parse(std::string_view s) {
+    auto d = try_parse(s);
+    if (!d) throw std::invalid_argument("invalid date \"" + std::string(s) + "\" (expected YYYY-MM-DD)");
+    return *d;
+}
+
+long long Date::days_since_epoch() const noexcept { return days_from_civil(year, month, day); }
+
+Date Date::from_days_since_epoch(long long days) noexcept {
+    long long y;
+    unsigned m, d;
+    civil_from_days(days, y, m, d);
+    return Date{static_cast<int>(y), m, d};
+}
+
+Date Date::from_timestamp(Timestamp t) noexcept {
+    long long us = t.time_since_epoch().count();
+    long long days = us >= 0 ? us / 86400000000LL : -((-us + 86400000000LL - 1) / 86400000000LL);
+    return from_days_since_epoch(days);
+}
+
+std::string Date::str() const {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", year, month, day);
+    return buf;
+}
+
 std::string format_timestamp(Timestamp t) {
     using namespace std::chrono;
     long long us = t.time_since_epoch().count();

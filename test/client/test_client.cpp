@@ -474,3 +474,186 @@ TEST_CASE("a write whose connection breaks mid-call is not retried", "[connectio
     CHECK(db.record_inbound({a, "2015550171", "third"}).decision == sb::Decision::accepted);
     CHECK(sql1("select count(*) from switchboard.messages where agent_id = '" + a.str() + "'") == "2");
 }
+
+TEST_CASE("date values", "[values]") {
+    auto d = sb::Date::parse("2024-02-29");
+    CHECK(d.year == 2024);
+    CHECK(d.month == 2u);
+    CHECK(d.day == 29u);
+    CHECK(d.str() == "2024-02-29");
+    CHECK(d.plus_days(1) == sb::Date::parse("2024-03-01"));
+    CHECK(d.plus_days(-60).str() == "2023-12-31");
+    CHECK(sb::Date::parse("1970-01-01").days_since_epoch() == 0);
+    CHECK(sb::Date::from_timestamp(at("2026-11-18T23:59:59Z")).str() == "2026-11-18");
+    CHECK(sb::Date::parse("2026-01-31") < sb::Date::parse("2026-02-01"));
+    CHECK_FALSE(sb::Date::try_parse("2023-02-29"));
+    CHECK_FALSE(sb::Date::try_parse("2026-13-01"));
+    CHECK_FALSE(sb::Date::try_parse("2026-1-01"));
+    CHECK_FALSE(sb::Date::try_parse("2026-01-01T00:00"));
+    CHECK_THROWS_AS(sb::Date::parse("yesterday"), std::invalid_argument);
+}
+
+TEST_CASE("daily_stats after recorded events", "[stats]") {
+    sb::Client db;
+    auto a = agent(db, 10, 50);
+    db.block_number(a, "2015550199", "spam");
+    auto r1 = db.record_inbound({a, "(201) 555-0123", "one", "{}", at("2026-03-02T10:00:00Z")});
+    db.record_inbound({a, "2015550123", "two", "{}", at("2026-03-02T10:01:00Z")});
+    db.record_inbound({a, "+1 201 555 0123", "three", "{}", at("2026-03-02T10:02:00Z")});
+    db.record_inbound({a, "2015550124", "other", "{}", at("2026-03-02T11:00:00Z")});
+    CHECK(db.record_inbound({a, "2015550199", "spam", "{}", at("2026-03-02T12:00:00Z")}).decision ==
+          sb::Decision::blocked);
+    db.record_outbound({a, *r1.conversation_id, "hello", "{}", at("2026-03-02T10:00:30Z")});
+    db.record_call({a, "CA-stats-1", "2015550125", sb::CallStatus::ringing, at("2026-03-02T13:00:00Z")});
+    db.record_call({a, "CA-stats-1", "2015550125", sb::CallStatus::in_progress, at("2026-03-02T13:00:05Z")});
+    db.record_call({a, "CA-stats-1", "2015550125", sb::CallStatus::completed, at("2026-03-02T13:01:05Z"), 60s});
+    db.record_call({a, "CA-stats-2", "2015550126", sb::CallStatus::ringing, at("2026-03-03T09:00:00Z")});
+    db.record_call({a, "CA-stats-2", "2015550126", sb::CallStatus::no_answer, at("2026-03-03T09:00:30Z")});
+
+    auto days = db.daily_stats(a, sb::Date::parse("2026-03-01"), sb::Date::parse("2026-03-04"));
+    REQUIRE(days.size() == 4);
+    CHECK(days[0].day.str() == "2026-03-01");
+    CHECK(days[3].day.str() == "2026-03-04");
+    for (int i : {0, 3}) {  // quiet days: zeros, no averages
+        CHECK(days[i].inbound == 0);
+        CHECK(days[i].calls_total == 0);
+        CHECK_FALSE(days[i].call_duration_avg);
+        CHECK_FALSE(days[i].success_rate);
+        CHECK(days[i].categories == "{}");
+    }
+    const auto &d = days[1];
+    CHECK(d.day == sb::Date::parse("2026-03-02"));
+    CHECK(d.inbound == 5);
+    CHECK(d.accepted == 4);
+    CHECK(d.blocked == 1);
+    CHECK(d.rate_limited == 0);
+    CHECK(d.outbound == 1);
+    CHECK(d.new_conversations == 2);
+    CHECK(d.unique_phones == 3);
+    CHECK(d.calls_total == 1);
+    CHECK(d.calls_answered == 1);
+    CHECK(d.calls_completed == 1);
+    CHECK(d.call_duration_total == 60);
+    REQUIRE(d.call_duration_avg);
+    CHECK(*d.call_duration_avg == Approx(60.0));
+    CHECK(d.unique_callers == 1);
+    CHECK(d.replies == 1);
+    REQUIRE(d.reply_latency_avg);
+    CHECK(*d.reply_latency_avg == Approx(30.0));
+    CHECK(days[2].calls_total == 1);
+    CHECK(days[2].calls_answered == 0);
+    CHECK(days[2].calls_no_answer == 1);
+
+    // one day; an inverted range is the server's 22023
+    CHECK(db.daily_stats(a, sb::Date::parse("2026-03-02"), sb::Date::parse("2026-03-02")).size() == 1);
+    try {
+        db.daily_stats(a, sb::Date::parse("2026-03-03"), sb::Date::parse("2026-03-02"));
+        FAIL("no exception");
+    } catch (const sb::Error &e) {
+        CHECK(e.sqlstate() == "22023");
+    }
+}
+
+TEST_CASE("agent_summary after recorded events", "[stats]") {
+    sb::Client db;
+    auto a = agent(db, 2, 50);
+    db.record_inbound({a, "2015550123", "one"});
+    db.record_inbound({a, "2015550123", "two"});
+    CHECK(db.record_inbound({a, "2015550123", "three"}).decision == sb::Decision::rate_limited);
+    db.record_inbound({a, "2015550124", "other"});
+    db.record_call({a, "CA-sum-1", "2015550125", sb::CallStatus::in_progress});
+    db.record_call({a, "CA-sum-1", "2015550125", sb::CallStatus::completed, {}, 90s});
+    db.record_call({a, "CA-sum-2", "2015550126", sb::CallStatus::busy});
+
+    auto s = db.agent_summary(a);
+    CHECK(s.to_day.days_since_epoch() - s.from_day.days_since_epoch() == 29);  // 30 days, today included
+    CHECK(s.inbound == 4);
+    CHECK(s.accepted == 3);
+    CHECK(s.rate_limited == 1);
+    CHECK(s.new_conversations == 2);
+    CHECK(s.unique_phones == 2);
+    CHECK(s.calls_total == 2);
+    CHECK(s.calls_answered == 1);
+    CHECK(s.calls_busy == 1);
+    REQUIRE(s.answer_rate);
+    CHECK(*s.answer_rate == Approx(0.5));
+    REQUIRE(s.call_duration_avg);
+    CHECK(*s.call_duration_avg == Approx(90.0));
+    CHECK(s.unique_callers == 2);
+    CHECK_FALSE(s.success_rate);
+
+    auto one = db.agent_summary(a, 1);
+    CHECK(one.from_day == one.to_day);
+    CHECK(one.to_day == s.to_day);
+    CHECK(one.inbound == 4);
+    // the summary's window agrees with daily_stats over the same days
+    auto days = db.daily_stats(a, s.from_day, s.to_day);
+    REQUIRE(days.size() == 30);
+    std::int64_t inbound = 0, calls = 0;
+    for (const auto &d : days) {
+        inbound += d.inbound;
+        calls += d.calls_total;
+    }
+    CHECK(inbound == 4);
+    CHECK(calls == 2);
+    try {
+        db.agent_summary(a, 0);
+        FAIL("no exception");
+    } catch (const sb::Error &e) {
+        CHECK(e.sqlstate() == "22023");
+    }
+}
+
+TEST_CASE("stats errors: unknown agent, another owner's agent, no privileges", "[stats][errors]") {
+    sb::Client db;
+    auto nobody = sb::Uuid::parse("00000000-0000-4000-8000-0000000000ee");
+    auto d = sb::Date::parse("2026-03-02");
+    CHECK_THROWS_AS(db.daily_stats(nobody, d, d), sb::UnknownAgent);
+    try {
+        db.agent_summary(nobody);
+        FAIL("no exception");
+    } catch (const sb::UnknownAgent &e) {
+        CHECK(e.sqlstate() == "P0002");
+        CHECK(e.message() == "agent \"" + nobody.str() + "\" does not exist");
+    }
+
+    // A signed-in role (grant_usage) reads its owner's agents; another
+    // owner's agent is refused with 42501 (PermissionDenied), never data.
+    sql1("do $$ begin if not exists (select from pg_roles where rolname = 'sb_client_owner') then "
+         "create role sb_client_owner; end if; end $$");
+    sql1("select switchboard.grant_usage('sb_client_owner')");
+    sb::AgentSettings mine_s, theirs_s;
+    mine_s.owner_id = sb::Uuid::parse("0a000000-0000-4000-8000-0000000000a1");
+    theirs_s.owner_id = sb::Uuid::parse("0a000000-0000-4000-8000-0000000000b2");
+    auto mine = db.create_agent(mine_s);
+    auto theirs = db.create_agent(theirs_s);
+    db.record_inbound({mine, "2015550123", "mine", "{}", at("2026-03-02T10:00:00Z")});
+    db.record_inbound({theirs, "2015550123", "private", "{}", at("2026-03-02T10:00:00Z")});
+    sb::Client owner("options='-c role=sb_client_owner -c request.jwt.claim.sub=" + mine_s.owner_id->str() + "'");
+    auto own = owner.daily_stats(mine, d, d);
+    REQUIRE(own.size() == 1);
+    CHECK(own[0].inbound == 1);
+    CHECK(owner.agent_summary(mine, 7).to_day.days_since_epoch() -
+              owner.agent_summary(mine, 7).from_day.days_since_epoch() == 6);
+    try {
+        owner.daily_stats(theirs, d, d);
+        FAIL("no exception");
+    } catch (const sb::PermissionDenied &e) {
+        CHECK(e.sqlstate() == "42501");
+    }
+    CHECK_THROWS_AS(owner.agent_summary(theirs), sb::PermissionDenied);
+    // under row-level security a missing agent looks like another owner's (no existence leak)
+    CHECK_THROWS_AS(owner.daily_stats(nobody, d, d), sb::PermissionDenied);
+
+    // A role without switchboard privileges: permission denied.
+    sql1("do $$ begin if not exists (select from pg_roles where rolname = 'sb_client_noperm') then "
+         "create role sb_client_noperm; end if; end $$");
+    sb::Client noperm("options='-c role=sb_client_noperm'");
+    try {
+        noperm.daily_stats(mine, d, d);
+        FAIL("no exception");
+    } catch (const sb::PermissionDenied &e) {
+        CHECK(e.sqlstate() == "42501");
+    }
+    CHECK_THROWS_AS(noperm.agent_summary(mine), sb::PermissionDenied);
+}

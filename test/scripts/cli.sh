@@ -50,9 +50,12 @@ rc=$?
 if [ $rc -eq 1 ] && echo "$out" | grep -q '^switchboard: could not connect to the database: ' &&
    echo "$out" | grep -q 'hint: pass --db URL'; then ok "bad connection string: clear message"
 else not_ok "bad connection string: clear message" "$out"; fi
-out=$("$SB" stats 2>&1)
+out=$("$SB" stats --agent 22222222-2222-4222-8222-222222222222 2>&1)
 rc=$?
-check "stats: not available yet" "1" "$rc"
+check "stats: unknown agent, message and exit 1" \
+    'switchboard: agent "22222222-2222-4222-8222-222222222222" does not exist|1' "$out|$rc"
+out=$("$SB" stats --agent $A --format xml 2>&1)
+check "stats: bad --format is a usage error (exit 2)" "2" "$?"
 
 # --- ingest with bad lines ------------------------------------------------------
 cat >"$TMP/t.csv" <<CSV
@@ -92,6 +95,45 @@ check "ingest: malformed lines counted" "5" "$(awk '/^malformed/ {print $2}' "$T
 check "ingest: the good lines went in" "6" \
     "$(psql -X -A -t -c "select count(*) from switchboard.messages where agent_id = '$A'")"
 check "ingest: plain progress lines when not a TTY" 1 "$(grep -c '^ingest: 10/10 rows (100%)' "$TMP/err")"
+
+# --- stats over the ingested day (agent timezone UTC) -------------------------------
+"$SB" stats --agent $A --from 2026-03-01 --to 2026-03-03 --format csv >"$TMP/stats.csv" 2>"$TMP/err"
+check "stats csv: exit 0" "0" "$?"
+check "stats csv: header and one line per day" "4" "$(wc -l <"$TMP/stats.csv")"
+check "stats csv: every daily_stats column" \
+    "day,inbound,accepted,blocked,rate_limited,daily_limit,disabled,outbound,new_conversations,new_sessions,unique_phones,calls_total,calls_answered,calls_completed,calls_failed,calls_busy,calls_no_answer,calls_canceled,call_duration_total,call_duration_avg,unique_callers,replies,reply_latency_avg,ai_tasks,tokens_used,processing_ms_avg,success_rate,categories" \
+    "$(head -1 "$TMP/stats.csv")"
+# day inbound accepted blocked rate_limited daily_limit outbound new_conversations unique_phones
+# calls_total calls_answered calls_completed call_duration_avg, by header name
+col() {  # DAY NAME...
+    awk -F, -v day="$1" -v names="${*:2}" 'NR == 1 { for (i = 1; i <= NF; i++) idx[$i] = i; next }
+        $1 == day { n = split(names, w, " "); s = ""; for (i = 1; i <= n; i++) s = s (i > 1 ? " " : "") $idx[w[i]]; print s }' \
+        "$TMP/stats.csv"
+}
+check "stats csv: the ingested day's messages" "6 3 1 1 1 0 2 4" \
+    "$(col 2026-03-02 inbound accepted blocked rate_limited daily_limit outbound new_conversations unique_phones)"
+check "stats csv: the ingested day's calls" "1 1 1 120 1" \
+    "$(col 2026-03-02 calls_total calls_answered calls_completed call_duration_avg unique_callers)"
+check "stats csv: quiet days are zeros, empty averages" "0 0 0 " "$(col 2026-03-01 inbound outbound calls_total call_duration_avg)"
+"$SB" stats --agent $A --from 2026-03-01 --to 2026-03-03 --format json >"$TMP/stats.json" 2>"$TMP/err"
+check "stats json: exit 0" "0" "$?"
+# parsed by the server's jsonb (a syntax error fails the query)
+q() { echo "select $1 from (select :'j'::jsonb as j) x" | psql -X -A -t -v ON_ERROR_STOP=1 -v j="$(cat "$TMP/stats.json")" 2>&1; }
+check "stats json: valid, three days in order" "3|2026-03-01,2026-03-02,2026-03-03" \
+    "$(q "jsonb_array_length(j->'days') || '|' || (select string_agg(d->>'day', ',' order by o) from jsonb_array_elements(j->'days') with ordinality as e(d, o))")"
+check "stats json: the ingested day's figures" "6|3|1|2|4|1|1|120" \
+    "$(q "concat_ws('|', j#>>'{days,1,inbound}', j#>>'{days,1,accepted}', j#>>'{days,1,blocked}', j#>>'{days,1,new_conversations}', j#>>'{days,1,unique_phones}', j#>>'{days,1,calls_total}', j#>>'{days,1,calls_answered}', j#>>'{days,1,call_duration_avg}')")"
+check "stats json: null averages, numbers typed, categories an object" "null|number|object" \
+    "$(q "jsonb_typeof(j#>'{days,0,call_duration_avg}') || '|' || jsonb_typeof(j#>'{days,1,inbound}') || '|' || jsonb_typeof(j#>'{days,1,categories}')")"
+check "stats json: agent and window" "$A|2026-03-01|2026-03-03" "$(q "concat_ws('|', j->>'agent_id', j->>'from', j->>'to')")"
+"$SB" stats --agent $A --days 7 --format json >"$TMP/stats.json" 2>"$TMP/err"
+check "stats json --days 7: seven days ending today, with a summary" "7|$(date -u +%F)|7" \
+    "$(q "concat_ws('|', jsonb_array_length(j->'days'), j->>'to', (j#>>'{summary,to_day}')::date - (j#>>'{summary,from_day}')::date + 1)")"
+"$SB" stats --agent $A --from 2026-03-01 --to 2026-03-03 >"$TMP/stats.txt" 2>&1
+check "stats table: the ingested day's row" "2026-03-02 Mon 6 0 3 2 1 2 4 1 1 120s" \
+    "$(grep '^2026-03-02 Mon  ' "$TMP/stats.txt" | head -1 | tr -s ' ')"
+check "stats table: a bar chart line per day" "3" "$(grep -c '^2026-03-0[123] ... |' "$TMP/stats.txt")"
+check "stats table: the busiest day's bar is full width" "1" "$(grep -c '^2026-03-02 Mon |###' "$TMP/stats.txt")"
 
 # --- the example, against the installed library ----------------------------------
 if pkg-config --exists switchboard; then

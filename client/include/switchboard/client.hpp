@@ -51,6 +51,33 @@ std::string format_timestamp(Timestamp t);
 // means UTC) or a bare "YYYY-MM-DD" (midnight UTC); std::nullopt when malformed.
 std::optional<Timestamp> parse_timestamp(std::string_view text) noexcept;
 
+// A calendar day (a Postgres date), proleptic Gregorian; text form "YYYY-MM-DD".
+struct Date {
+    int year = 1970;
+    unsigned month = 1;   // 1..12
+    unsigned day = 1;     // 1..31
+
+    // Parses "YYYY-MM-DD" (a real day); throws std::invalid_argument otherwise.
+    static Date parse(std::string_view text);
+    static std::optional<Date> try_parse(std::string_view text) noexcept;
+    // The day of t in UTC.
+    static Date from_timestamp(Timestamp t) noexcept;
+    std::string str() const;
+    // Days since 1970-01-01 (negative before), and back.
+    long long days_since_epoch() const noexcept;
+    static Date from_days_since_epoch(long long days) noexcept;
+    Date plus_days(long long n) const noexcept { return from_days_since_epoch(days_since_epoch() + n); }
+
+    friend bool operator==(const Date &a, const Date &b) noexcept {
+        return a.year == b.year && a.month == b.month && a.day == b.day;
+    }
+    friend bool operator!=(const Date &a, const Date &b) noexcept { return !(a == b); }
+    friend bool operator<(const Date &a, const Date &b) noexcept {
+        return a.days_since_epoch() < b.days_since_epoch();
+    }
+    friend bool operator<=(const Date &a, const Date &b) noexcept { return !(b < a); }
+};
+
 // What record_inbound decided for an inbound message.
 enum class Decision { accepted, blocked, disabled, rate_limited, daily_limit };
 std::string_view to_string(Decision d) noexcept;
@@ -254,6 +281,77 @@ struct BlockedNumber {
     Timestamp created_at;
 };
 
+// --- analytics ------------------------------------------------------------------------
+
+// One day of switchboard.daily_stats (the agent's timezone defines the days;
+// quiet days are all zeros).  Averages and rates are empty when there is
+// nothing to average (no calls with a duration, no replies, no judged task).
+struct DailyStats {
+    Date day;
+    std::int64_t inbound = 0;            // all inbound messages, whatever the decision
+    std::int64_t accepted = 0;
+    std::int64_t blocked = 0;
+    std::int64_t rate_limited = 0;
+    std::int64_t daily_limit = 0;
+    std::int64_t disabled = 0;
+    std::int64_t outbound = 0;
+    std::int64_t new_conversations = 0;
+    std::int64_t new_sessions = 0;
+    std::int64_t unique_phones = 0;      // distinct inbound senders that day
+    std::int64_t calls_total = 0;
+    std::int64_t calls_answered = 0;
+    std::int64_t calls_completed = 0;
+    std::int64_t calls_failed = 0;
+    std::int64_t calls_busy = 0;
+    std::int64_t calls_no_answer = 0;
+    std::int64_t calls_canceled = 0;
+    std::int64_t call_duration_total = 0;          // seconds
+    std::optional<double> call_duration_avg;       // seconds
+    std::int64_t unique_callers = 0;
+    std::int64_t replies = 0;
+    std::optional<double> reply_latency_avg;       // seconds
+    std::int64_t ai_tasks = 0;
+    std::int64_t tokens_used = 0;
+    std::optional<double> processing_ms_avg;
+    std::optional<double> success_rate;            // 0..1
+    std::string categories = "{}";                 // JSON object: category -> {tasks, tokens, ...}
+};
+
+// switchboard.agent_summary: totals over the last `days` days (today
+// included, the agent's timezone); unique phones/callers are exact over the
+// whole window.
+struct AgentSummary {
+    Date from_day;
+    Date to_day;
+    std::int64_t inbound = 0;
+    std::int64_t accepted = 0;
+    std::int64_t blocked = 0;
+    std::int64_t rate_limited = 0;
+    std::int64_t daily_limit = 0;
+    std::int64_t disabled = 0;
+    std::int64_t outbound = 0;
+    std::int64_t new_conversations = 0;
+    std::int64_t new_sessions = 0;
+    std::int64_t unique_phones = 0;
+    std::int64_t calls_total = 0;
+    std::int64_t calls_answered = 0;
+    std::int64_t calls_completed = 0;
+    std::int64_t calls_failed = 0;
+    std::int64_t calls_busy = 0;
+    std::int64_t calls_no_answer = 0;
+    std::int64_t calls_canceled = 0;
+    std::optional<double> answer_rate;             // 0..1
+    std::int64_t call_duration_total = 0;
+    std::optional<double> call_duration_avg;
+    std::int64_t unique_callers = 0;
+    std::int64_t replies = 0;
+    std::optional<double> reply_latency_avg;
+    std::int64_t ai_tasks = 0;
+    std::int64_t tokens_used = 0;
+    std::optional<double> processing_ms_avg;
+    std::optional<double> success_rate;
+};
+
 // --- the client ---------------------------------------------------------------------
 
 class Client {
@@ -305,6 +403,16 @@ public:
                              std::optional<std::string_view> reason = {});
     bool unblock_number(const Uuid &agent_id, std::string_view phone);  // false if it was not blocked
     std::vector<BlockedNumber> list_blocked(const Uuid &agent_id);
+
+    // Analytics (idempotent reads, though the server folds staged counters on
+    // the way: retried once on a broken connection).  daily_stats returns one
+    // row per day from..to inclusive; from > to is the server's 22023 (thrown
+    // as InvalidPhone, the class for 22023).  UnknownAgent (P0002) for an
+    // agent that does not exist; PermissionDenied (42501) for a role without
+    // access and, under row-level security, for an agent the caller cannot
+    // see (another owner's, or none: existence is not revealed).
+    std::vector<DailyStats> daily_stats(const Uuid &agent_id, Date from, Date to);
+    AgentSummary agent_summary(const Uuid &agent_id, int days = 30);
 
     // Connection state: reconnect() drops the connection and opens a new one.
     void reconnect();
