@@ -531,26 +531,48 @@ void judge_rate(const Agent *agent, const Conversation *c, TimestampTz at, Verdi
 
 }  // namespace
 
+namespace {
+
+// ERROR 22004 for a NULL among the first n arguments (argument `nullable`, the
+// message body, may be NULL: it is stored as '').
+void require_arguments(FunctionCallInfo fcinfo, const char *function, int n, int nullable)
+{
+    for (int i = 0; i < n; i++)
+        if (PG_ARGISNULL(i) && i != nullable)
+            ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+                            errmsg("%s: argument %d must not be null", function, i + 1)));
+}
+
+void spi_connect()
+{
+    if (SPI_connect() != SPI_OK_CONNECT)
+        elog(ERROR, "switchboard: SPI_connect failed");
+}
+
+// The tuplestore a set-returning entry point fills.
+ReturnSetInfo *materialized_result(FunctionCallInfo fcinfo)
+{
+    InitMaterializedSRF(fcinfo, 0);
+    return reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
+}
+
+}  // namespace
+
 // record_inbound(agent_id, from_phone, body, metadata, at) -> one row: decision,
 // conversation_id, session_id, message_id, is_new_conversation, is_new_session,
 // reply, retry_after, remaining
 SB_FUNCTION(record_inbound)
 {
-    for (int i = 0; i < 5; i++)
-        if (PG_ARGISNULL(i) && i != 2)
-            ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-                            errmsg("record_inbound: argument %d must not be null", i + 1)));
+    require_arguments(fcinfo, "record_inbound", 5, 2);
     Datum agent_id = PG_GETARG_DATUM(0);
     Datum raw = PG_GETARG_DATUM(1);
     Datum body = PG_ARGISNULL(2) ? CStringGetTextDatum("") : PG_GETARG_DATUM(2);
     Datum metadata = PG_GETARG_DATUM(3);
     TimestampTz at = PG_GETARG_TIMESTAMPTZ(4);
 
-    InitMaterializedSRF(fcinfo, 0);
-    ReturnSetInfo *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
+    ReturnSetInfo *rsinfo = materialized_result(fcinfo);
 
-    if (SPI_connect() != SPI_OK_CONNECT)
-        elog(ERROR, "switchboard: SPI_connect failed");
+    spi_connect();
 
     Agent agent;
     Datum e164;
@@ -651,18 +673,13 @@ SB_FUNCTION(record_inbound)
 // record_inbound would decide now, recording nothing
 SB_FUNCTION(check_rate_limit)
 {
-    for (int i = 0; i < 3; i++)
-        if (PG_ARGISNULL(i))
-            ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-                            errmsg("check_rate_limit: argument %d must not be null", i + 1)));
+    require_arguments(fcinfo, "check_rate_limit", 3, -1);
     Datum agent_id = PG_GETARG_DATUM(0);
     Datum raw = PG_GETARG_DATUM(1);
     TimestampTz at = PG_GETARG_TIMESTAMPTZ(2);
 
-    InitMaterializedSRF(fcinfo, 0);
-    ReturnSetInfo *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
-    if (SPI_connect() != SPI_OK_CONNECT)
-        elog(ERROR, "switchboard: SPI_connect failed");
+    ReturnSetInfo *rsinfo = materialized_result(fcinfo);
+    spi_connect();
 
     Agent agent;
     Datum e164;
@@ -704,18 +721,14 @@ SB_FUNCTION(check_rate_limit)
 // record_outbound(agent_id, conversation_id, body, metadata, at) -> message_id
 SB_FUNCTION(record_outbound)
 {
-    for (int i = 0; i < 5; i++)
-        if (PG_ARGISNULL(i) && i != 2)
-            ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-                            errmsg("record_outbound: argument %d must not be null", i + 1)));
+    require_arguments(fcinfo, "record_outbound", 5, 2);
     Datum agent_id = PG_GETARG_DATUM(0);
     Datum conversation_id = PG_GETARG_DATUM(1);
     Datum body = PG_ARGISNULL(2) ? CStringGetTextDatum("") : PG_GETARG_DATUM(2);
     Datum metadata = PG_GETARG_DATUM(3);
     TimestampTz at = PG_GETARG_TIMESTAMPTZ(4);
 
-    if (SPI_connect() != SPI_OK_CONNECT)
-        elog(ERROR, "switchboard: SPI_connect failed");
+    spi_connect();
     Datum args[2] = {agent_id, conversation_id};
     run(&conv_by_id_plan, args, nullptr, false, 0);
     if (SPI_processed == 0) {
@@ -742,18 +755,13 @@ SB_FUNCTION(record_outbound)
 // counts the opening against it
 SB_FUNCTION(upsert_conversation)
 {
-    for (int i = 0; i < 3; i++)
-        if (PG_ARGISNULL(i))
-            ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-                            errmsg("upsert_conversation: argument %d must not be null", i + 1)));
+    require_arguments(fcinfo, "upsert_conversation", 3, -1);
     Datum agent_id = PG_GETARG_DATUM(0);
     Datum raw = PG_GETARG_DATUM(1);
     TimestampTz at = PG_GETARG_TIMESTAMPTZ(2);
 
-    InitMaterializedSRF(fcinfo, 0);
-    ReturnSetInfo *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
-    if (SPI_connect() != SPI_OK_CONNECT)
-        elog(ERROR, "switchboard: SPI_connect failed");
+    ReturnSetInfo *rsinfo = materialized_result(fcinfo);
+    spi_connect();
 
     Agent agent;
     Datum e164;
@@ -879,8 +887,7 @@ SB_FUNCTION(blocked_numbers_normalize)
     Datum raw = heap_getattr(row, phone_col, desc, &phone_null);
     if (agent_null || phone_null)
         return PointerGetDatum(row);  // NOT NULL reports it
-    if (SPI_connect() != SPI_OK_CONNECT)
-        elog(ERROR, "switchboard: SPI_connect failed");
+    spi_connect();
     Datum args[1] = {agent_id};
     run(&region_plan, args, nullptr, true, 1);
     if (SPI_processed == 0)
@@ -927,8 +934,7 @@ SB_FUNCTION(messages_bump_conversation)
     TimestampTz at = isnull ? GetCurrentTransactionStartTimestamp() : DatumGetTimestampTz(created);
     bool inbound = strcmp(direction, "inbound") == 0;
 
-    if (SPI_connect() != SPI_OK_CONNECT)
-        elog(ERROR, "switchboard: SPI_connect failed");
+    spi_connect();
     Datum args[2] = {agent_id, conversation_id};
     run(&conv_by_id_plan, args, nullptr, false, 0);
     if (SPI_processed == 0)
