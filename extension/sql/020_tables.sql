@@ -73,7 +73,9 @@ CREATE TABLE switchboard.messages (
     created_at      timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (agent_id, message_id)
 );
-CREATE INDEX messages_conversation_idx ON switchboard.messages (agent_id, conversation_id, created_at);
+-- message_id last: the analytics trigger's neighbour probes (ORDER BY created_at,
+-- message_id LIMIT 1) then read one index entry instead of the conversation's history
+CREATE INDEX messages_conversation_idx ON switchboard.messages (agent_id, conversation_id, created_at, message_id);
 COMMENT ON TABLE switchboard.messages IS
     'every inbound and outbound message, rejected inbound ones too, with the decision taken';
 

@@ -190,7 +190,7 @@ DECLARE
     d date;
     md jsonb := NEW.metadata;
     v_in int := 0; v_acc int := 0; v_blk int := 0; v_rl int := 0; v_dl int := 0; v_dis int := 0;
-    v_out int := 0; v_nc int := 0; v_ns int := 0; v_up int := 0;
+    v_nc int := 0; v_ns int := 0;
     v_rep int := 0; v_lat numeric := 0;
     v_task int := 0; v_tok bigint := 0; v_pms numeric := 0; v_pn int := 0; v_j int := 0; v_s int := 0;
     v_cat text;
@@ -252,11 +252,7 @@ BEGIN
             WHEN 'daily_limit' THEN v_dl := 1;
             ELSE v_dis := 1;
         END CASE;
-        INSERT INTO switchboard.stats_seen (agent_id, kind, day, value)
-        VALUES (NEW.agent_id, 'phone', d, NEW.phone) ON CONFLICT DO NOTHING;
-        GET DIAGNOSTICS v_up = ROW_COUNT;
     ELSE
-        v_out := 1;
         IF md ?| ARRAY['tokens_used', 'processing_ms', 'success', 'category'] THEN
             v_task := 1;
             IF jsonb_typeof(md -> 'tokens_used') = 'number' THEN
@@ -336,14 +332,27 @@ BEGIN
         END IF;
     END IF;
 
-    INSERT INTO switchboard.stats_delta
-        (agent_id, day, category, inbound, accepted, blocked, rate_limited, daily_limit, disabled,
-         outbound, new_conversations, new_sessions, unique_phones, replies, reply_latency_total,
-         ai_tasks, ai_tokens, ai_processing_ms_total, ai_processing_count, ai_judged, ai_succeeded)
-    VALUES (NEW.agent_id, d, v_cat, v_in, v_acc, v_blk, v_rl, v_dl, v_dis,
-            v_out, v_nc, v_ns, v_up, v_rep, v_lat,
-            v_task, v_tok, v_pms, v_pn, v_j, v_s)
-    RETURNING delta_id INTO did;
+    IF v_in = 1 THEN
+        -- the sender's seen-set row and the staged delta in one statement
+        WITH seen AS (
+            INSERT INTO switchboard.stats_seen (agent_id, kind, day, value)
+            VALUES (NEW.agent_id, 'phone', d, NEW.phone) ON CONFLICT DO NOTHING
+            RETURNING 1
+        )
+        INSERT INTO switchboard.stats_delta
+            (agent_id, day, inbound, accepted, blocked, rate_limited, daily_limit, disabled,
+             new_conversations, new_sessions, unique_phones, replies, reply_latency_total)
+        SELECT NEW.agent_id, d, 1, v_acc, v_blk, v_rl, v_dl, v_dis,
+               v_nc, v_ns, (SELECT count(*) FROM seen), v_rep, v_lat
+        RETURNING delta_id INTO did;
+    ELSE
+        INSERT INTO switchboard.stats_delta
+            (agent_id, day, category, outbound, new_conversations, new_sessions, replies, reply_latency_total,
+             ai_tasks, ai_tokens, ai_processing_ms_total, ai_processing_count, ai_judged, ai_succeeded)
+        VALUES (NEW.agent_id, d, v_cat, 1, v_nc, v_ns, v_rep, v_lat,
+                v_task, v_tok, v_pms, v_pn, v_j, v_s)
+        RETURNING delta_id INTO did;
+    END IF;
     IF did % 1024 = 0 THEN
         PERFORM switchboard.rollup(NEW.agent_id);
     END IF;
