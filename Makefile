@@ -17,9 +17,15 @@ CORE_SRCS = $(sort $(wildcard extension/src/core/*.cpp))
 PG_SRCS = $(sort $(wildcard extension/src/pg/*.cpp))
 OBJS = $(CORE_SRCS:.cpp=.o) $(PG_SRCS:.cpp=.o)
 MODULEDIR = extension
+# Versions: the install script of the current version is built from
+# extension/sql/*.sql; upgrade scripts to it from extension/upgrade/*--$(EXTVERSION).sql
+# followed by 099_secure_tables.sql.  Scripts of older versions are committed
+# as shipped (extension/switchboard--0.1.0.sql) and never edited.
 SB_INSTALL_SQL = extension/$(EXTENSION_NAME)--$(EXTVERSION).sql
-DATA = extension/switchboard.control $(filter-out $(SB_INSTALL_SQL),$(wildcard extension/$(EXTENSION_NAME)--*.sql))
-DATA_built = $(SB_INSTALL_SQL)
+SB_UPGRADE_SRCS = $(wildcard extension/upgrade/*--$(EXTVERSION).sql)
+SB_UPGRADE_SQL = $(patsubst extension/upgrade/%,extension/$(EXTENSION_NAME)--%,$(SB_UPGRADE_SRCS))
+DATA = extension/switchboard.control $(filter-out $(SB_INSTALL_SQL) $(SB_UPGRADE_SQL),$(wildcard extension/$(EXTENSION_NAME)--*.sql))
+DATA_built = $(SB_INSTALL_SQL) $(SB_UPGRADE_SQL)
 EXTRA_CLEAN = build results regression.diffs regression.out $(OBJS:.o=.d)
 
 WARNINGS = -Wall -Wextra -Werror
@@ -46,6 +52,9 @@ $(OBJS): Makefile
 
 $(SB_INSTALL_SQL): $(sort $(wildcard extension/sql/*.sql)) extension/switchboard.control
 	cat $(sort $(wildcard extension/sql/*.sql)) > $@
+
+extension/$(EXTENSION_NAME)--%--$(EXTVERSION).sql: extension/upgrade/%--$(EXTVERSION).sql extension/sql/099_secure_tables.sql
+	cat $^ > $@
 
 # --- dependencies ------------------------------------------------------------
 DEB_PACKAGES = build-essential pkg-config postgresql-15 postgresql-server-dev-15 postgresql-contrib \
