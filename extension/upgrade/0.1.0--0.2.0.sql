@@ -60,3 +60,12 @@ BEGIN
     END LOOP;
 END
 $$;
+
+-- statsperf (issue 5, analytics write path and readers) --------------------
+-- The message trigger is native (extension/src/pg/stats_functions.cpp): same
+-- statements and results as the PL/pgSQL trigger it replaces.
+CREATE OR REPLACE FUNCTION switchboard.stats_on_message() RETURNS trigger
+AS 'MODULE_PATHNAME', 'stats_on_message'
+LANGUAGE C;
+COMMENT ON FUNCTION switchboard.stats_on_message() IS
+    'internal trigger: stages the daily-stats increments of a new message (off when switchboard.stats_rollup = off)';

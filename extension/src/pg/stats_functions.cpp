@@ -1,0 +1,399 @@
+// The analytics write path for messages: stats_on_message(), an AFTER INSERT
+// FOR EACH ROW trigger on switchboard.messages (see extension/sql/040_stats.sql
+// for the design: staged deltas, seen-sets, first messages, reply pairs).
+//
+// Native so that an event pays for its statements only: the PL/pgSQL version
+// spent about as much time interpreting as executing (a pg_stat_statements and
+// pg_stat_user_functions profile at 8 clients).  Same statements, same
+// results: plans prepared once per backend and kept (SPI_keepplan), every
+// name and operator schema-qualified (no SET search_path).
+//
+// C-style at the SPI level, as events.cpp: the body owns no C++ object with a
+// destructor, so it calls Postgres directly.
+#include "switchboard/pg_guard.hpp"
+#include "switchboard/pg_trigger.hpp"
+
+extern "C" {
+#include "access/htup_details.h"
+#include "catalog/pg_collation.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/fmgrprotos.h"
+#include "utils/guc.h"
+#include "utils/timestamp.h"
+#include "utils/uuid.h"
+}
+
+#include <cstring>
+
+namespace {
+
+struct Plan {
+    SPIPlanPtr plan;
+    const char *sql;
+    int nargs;
+    Oid types[13];
+};
+
+SPIPlanPtr prepared(Plan *p)
+{
+    if (p->plan == nullptr) {
+        SPIPlanPtr plan = SPI_prepare(p->sql, p->nargs, p->types);
+        if (plan == nullptr)
+            elog(ERROR, "switchboard: SPI_prepare failed (%s): %s", SPI_result_code_string(SPI_result),
+                 p->sql);
+        if (SPI_keepplan(plan) != 0)
+            elog(ERROR, "switchboard: SPI_keepplan failed");
+        p->plan = plan;
+    }
+    return p->plan;
+}
+
+// Every statement runs with a fresh snapshot (read_only = false), as a
+// VOLATILE PL/pgSQL trigger's statements do: it sees the rows its own
+// statement inserted before this one.
+void run(Plan *p, Datum *values, const char *nulls, long count)
+{
+    int rc = SPI_execute_plan(prepared(p), values, nulls, false, count);
+    if (rc < 0)
+        elog(ERROR, "switchboard: SPI_execute_plan failed (%s): %s", SPI_result_code_string(rc), p->sql);
+}
+
+Datum col(int c, bool *isnull)
+{
+    return SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, c, isnull);
+}
+
+#define EQ " OPERATOR(pg_catalog.=) "
+#define LT " OPERATOR(pg_catalog.<) "
+#define LE " OPERATOR(pg_catalog.<=) "
+#define GT " OPERATOR(pg_catalog.>) "
+#define GE " OPERATOR(pg_catalog.>=) "
+#define DIV " OPERATOR(pg_catalog./) "
+#define ARROW " OPERATOR(pg_catalog.->) "
+#define ARROW2 " OPERATOR(pg_catalog.->>) "
+#define NUMERIC_LAT(p) "pg_catalog.round(" p "::pg_catalog.numeric" DIV "1000000, 6)"
+
+Plan tz_plan = {nullptr, "SELECT a.timezone FROM switchboard.agents a WHERE a.agent_id" EQ "$1", 1, {UUIDOID}};
+
+// Everything a message of a conversation needs, in one statement: the agent's
+// timezone, the first messages known of its conversation and session, and
+// (for an accepted message) its accepted neighbours by (created_at, message_id).
+// $1 agent, $2 conversation, $3 session, $4 created_at, $5 message_id, $6 accepted.
+#define NEIGHBOUR(cmp, cmp_eq, order)                                                                \
+    " LEFT JOIN LATERAL (SELECT m.direction, m.created_at, m.message_id FROM switchboard.messages m" \
+    "   WHERE $6 AND m.agent_id" EQ "$1 AND m.conversation_id" EQ "$2"                              \
+    "     AND m.created_at" cmp_eq "$4 AND (m.created_at, m.message_id)" cmp "($4, $5)"             \
+    "     AND m.decision" EQ "'accepted'"                                                          \
+    "   ORDER BY " order " LIMIT 1)"
+Plan context_plan = {nullptr,
+                     "SELECT (SELECT a.timezone FROM switchboard.agents a WHERE a.agent_id" EQ "$1),"
+                     " fc.first_at, fc.first_message_id, fc.first_day,"
+                     " fs.first_at, fs.first_message_id, fs.first_day,"
+                     " p.direction, p.created_at, p.message_id, x.direction, x.created_at"
+                     " FROM (SELECT 1) one"
+                     " LEFT JOIN switchboard.stats_first fc ON fc.agent_id" EQ "$1"
+                     "   AND fc.kind" EQ "'conversation' AND fc.id" EQ "$2"
+                     " LEFT JOIN switchboard.stats_first fs ON fs.agent_id" EQ "$1"
+                     "   AND fs.kind" EQ "'session' AND fs.id" EQ "$3"
+                     NEIGHBOUR(LT, LE, "m.created_at DESC, m.message_id DESC") " p ON true"
+                     NEIGHBOUR(GT, GE, "m.created_at, m.message_id") " x ON true",
+                     6, {UUIDOID, UUIDOID, UUIDOID, TIMESTAMPTZOID, INT8OID, BOOLOID}};
+
+// Not the in-order case: the neighbours again, leaving out the rows of this
+// same statement inserted after this one (their own trigger runs next).
+#define NEIGHBOUR_SLOW(cmp, cmp_eq, order)                                                           \
+    " LEFT JOIN LATERAL (SELECT m.direction, m.created_at, m.message_id FROM switchboard.messages m" \
+    "   WHERE m.agent_id" EQ "$1 AND m.conversation_id" EQ "$2"                                     \
+    "     AND m.created_at" cmp_eq "$3 AND (m.created_at, m.message_id)" cmp "($3, $4)"             \
+    "     AND m.decision" EQ "'accepted'"                                                          \
+    "     AND NOT (m.xmin" EQ "me.x AND m.cmin" EQ "me.c AND m.message_id" GT "$4)"                 \
+    "   ORDER BY " order " LIMIT 1)"
+Plan slow_plan = {nullptr,
+                  "SELECT p.direction, p.created_at, p.message_id, x.direction, x.created_at"
+                  " FROM (SELECT m.xmin AS x, m.cmin AS c FROM switchboard.messages m"
+                  "        WHERE m.agent_id" EQ "$1 AND m.message_id" EQ "$4) me"
+                  NEIGHBOUR_SLOW(LT, LE, "m.created_at DESC, m.message_id DESC") " p ON true"
+                  NEIGHBOUR_SLOW(GT, GE, "m.created_at, m.message_id") " x ON true",
+                  4, {UUIDOID, UUIDOID, TIMESTAMPTZOID, INT8OID}};
+
+Plan first_insert_plan = {nullptr,
+                          "INSERT INTO switchboard.stats_first (agent_id, kind, id, first_at, first_message_id, first_day)"
+                          " VALUES ($1, $2, $3, $4, $5, $6)",
+                          6, {UUIDOID, TEXTOID, UUIDOID, TIMESTAMPTZOID, INT8OID, DATEOID}};
+
+Plan first_update_plan = {nullptr,
+                          "UPDATE switchboard.stats_first f SET first_at = $4, first_message_id = $5, first_day = $6"
+                          " WHERE f.agent_id" EQ "$1 AND f.kind" EQ "$2 AND f.id" EQ "$3",
+                          6, {UUIDOID, TEXTOID, UUIDOID, TIMESTAMPTZOID, INT8OID, DATEOID}};
+
+// A staged correction on another day: new conversations/sessions, replies.
+Plan other_day_plan = {nullptr,
+                       "INSERT INTO switchboard.stats_delta (agent_id, day, new_conversations, new_sessions,"
+                       " replies, reply_latency_total)"
+                       " VALUES ($1, $2, $3, $4, $5, " NUMERIC_LAT("$6") ")",
+                       6, {UUIDOID, DATEOID, INT8OID, INT8OID, INT8OID, INT8OID}};
+
+// An inbound message: the sender's seen-set row and the staged delta, one statement.
+// $1 agent, $2 day, $3 phone, $4..$8 accepted/blocked/rate_limited/daily_limit/disabled,
+// $9/$10 new conversation/session, $11 replies, $12 reply latency in microseconds.
+Plan inbound_plan = {nullptr,
+                     "WITH seen AS (INSERT INTO switchboard.stats_seen (agent_id, kind, day, value)"
+                     " VALUES ($1, 'phone', $2, $3) ON CONFLICT DO NOTHING RETURNING 1)"
+                     " INSERT INTO switchboard.stats_delta (agent_id, day, inbound, accepted, blocked, rate_limited,"
+                     " daily_limit, disabled, new_conversations, new_sessions, unique_phones, replies,"
+                     " reply_latency_total)"
+                     " SELECT $1, $2, 1, $4, $5, $6, $7, $8, $9, $10, (SELECT pg_catalog.count(*) FROM seen), $11, "
+                     NUMERIC_LAT("$12") " RETURNING delta_id",
+                     12, {UUIDOID, DATEOID, TEXTOID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID,
+                          INT8OID, INT8OID}};
+
+// An outbound message, with its AI task facts read from the metadata ($3).
+#define MD_IS(key, type) "pg_catalog.jsonb_typeof(s.md" ARROW "'" key "')" EQ "'" type "'"
+Plan outbound_plan = {nullptr,
+                      "INSERT INTO switchboard.stats_delta (agent_id, day, category, outbound, new_conversations,"
+                      " new_sessions, replies, reply_latency_total, ai_tasks, ai_tokens, ai_processing_ms_total,"
+                      " ai_processing_count, ai_judged, ai_succeeded)"
+                      " SELECT $1, $2, CASE WHEN " MD_IS("category", "string") " THEN s.md" ARROW2 "'category' END,"
+                      " 1, $4, $5, $6, " NUMERIC_LAT("$7") ","
+                      " (s.md OPERATOR(pg_catalog.?|) ARRAY['tokens_used', 'processing_ms', 'success', 'category'])"
+                      "::pg_catalog.int4,"
+                      " CASE WHEN " MD_IS("tokens_used", "number") " THEN pg_catalog.round((s.md" ARROW2
+                      "'tokens_used')::pg_catalog.numeric)::pg_catalog.int8 ELSE 0 END,"
+                      " CASE WHEN " MD_IS("processing_ms", "number") " THEN (s.md" ARROW2
+                      "'processing_ms')::pg_catalog.numeric ELSE 0 END,"
+                      " CASE WHEN " MD_IS("processing_ms", "number") " THEN 1 ELSE 0 END,"
+                      " CASE WHEN " MD_IS("success", "boolean") " THEN 1 ELSE 0 END,"
+                      " CASE WHEN " MD_IS("success", "boolean") " THEN ((s.md" ARROW2
+                      "'success')::pg_catalog.bool)::pg_catalog.int4 ELSE 0 END"
+                      " FROM (SELECT $3 AS md) s RETURNING delta_id",
+                      7, {UUIDOID, DATEOID, JSONBOID, INT8OID, INT8OID, INT8OID, INT8OID}};
+
+Plan rollup_plan = {nullptr, "SELECT switchboard.rollup($1)", 1, {UUIDOID}};
+
+// Keys of the per-conversation advisory lock (as the PL/pgSQL trigger took it).
+constexpr int32 conversation_lock_key = 1398145876;
+
+Datum day_of(const char *tz, TimestampTz at)
+{
+    Datum local = DirectFunctionCall2(timestamptz_zone, CStringGetTextDatum(tz), TimestampTzGetDatum(at));
+    return DirectFunctionCall1(timestamp_date, local);
+}
+
+bool text_is(Datum d, const char *s)
+{
+    text *t = DatumGetTextPP(d);
+    size_t n = VARSIZE_ANY_EXHDR(t);
+    return n == strlen(s) && memcmp(VARDATA_ANY(t), s, n) == 0;
+}
+
+// (a_at, a_id) < (b_at, b_id)
+bool before(TimestampTz a_at, int64 a_id, TimestampTz b_at, int64 b_id)
+{
+    return a_at < b_at || (a_at == b_at && a_id < b_id);
+}
+
+struct First {
+    bool found;
+    TimestampTz at;
+    int64 id;
+    DateADT day;
+};
+
+// A message that may be the first of its conversation or session: records it
+// when it is; returns 1 when it now counts as new on its day (moving the count
+// off the day it held before, if another).
+int64 note_first(Datum agent, const char *kind, Datum id, const First &f, TimestampTz at, int64 mid, Datum day)
+{
+    if (f.found && !before(at, mid, f.at, f.id))
+        return 0;
+    Datum args[6] = {agent, CStringGetTextDatum(kind), id, TimestampTzGetDatum(at), Int64GetDatum(mid), day};
+    if (!f.found) {
+        run(&first_insert_plan, args, nullptr, 0);
+        return 1;
+    }
+    run(&first_update_plan, args, nullptr, 0);
+    if (f.day == DatumGetDateADT(day))
+        return 0;
+    bool conversation = strcmp(kind, "conversation") == 0;
+    Datum delta[6] = {agent, DateADTGetDatum(f.day), Int64GetDatum(conversation ? -1 : 0),
+                      Int64GetDatum(conversation ? 0 : -1), Int64GetDatum(0), Int64GetDatum(0)};
+    run(&other_day_plan, delta, nullptr, 0);
+    return 1;
+}
+
+}  // namespace
+
+// stats_on_message() trigger: AFTER INSERT FOR EACH ROW on messages; stages
+// the daily-stats increments of the new message (nothing when
+// switchboard.stats_rollup = off)
+SB_FUNCTION(stats_on_message)
+{
+    TriggerData *td = switchboard::pg::after_insert_row_trigger(fcinfo, "stats_on_message");
+    const char *setting = GetConfigOption("switchboard.stats_rollup", true, false);
+    if (setting != nullptr && strcmp(setting, "off") == 0)
+        return PointerGetDatum(nullptr);
+
+    HeapTuple row = td->tg_trigtuple;
+    TupleDesc desc = td->tg_relation->rd_att;
+    bool isnull;
+    Datum agent = heap_getattr(row, SPI_fnumber(desc, "agent_id"), desc, &isnull);
+    int64 mid = DatumGetInt64(heap_getattr(row, SPI_fnumber(desc, "message_id"), desc, &isnull));
+    bool no_conversation;
+    Datum conversation = heap_getattr(row, SPI_fnumber(desc, "conversation_id"), desc, &no_conversation);
+    bool no_session;
+    Datum session = heap_getattr(row, SPI_fnumber(desc, "session_id"), desc, &no_session);
+    bool inbound = text_is(heap_getattr(row, SPI_fnumber(desc, "direction"), desc, &isnull), "inbound");
+    Datum phone = heap_getattr(row, SPI_fnumber(desc, "phone"), desc, &isnull);
+    Datum metadata = heap_getattr(row, SPI_fnumber(desc, "metadata"), desc, &isnull);
+    Datum decision = heap_getattr(row, SPI_fnumber(desc, "decision"), desc, &isnull);
+    TimestampTz at = DatumGetTimestampTz(heap_getattr(row, SPI_fnumber(desc, "created_at"), desc, &isnull));
+    bool accepted = text_is(decision, "accepted");
+
+    if (SPI_connect() != SPI_OK_CONNECT)
+        elog(ERROR, "switchboard: SPI_connect failed");
+
+    char tz[256] = "UTC";
+    First fc = {false, 0, 0, 0}, fs = {false, 0, 0, 0};
+    bool has_p = false, has_x = false, p_inbound = false, x_outbound = false;
+    TimestampTz p_at = 0, x_at = 0;
+    int64 p_id = 0;
+
+    if (no_conversation) {
+        Datum args[1] = {agent};
+        run(&tz_plan, args, nullptr, 1);
+        if (SPI_processed > 0) {
+            Datum t = col(1, &isnull);
+            if (!isnull)
+                text_to_cstring_buffer(DatumGetTextPP(t), tz, sizeof tz);
+        }
+    } else {
+        // one event of a conversation at a time (record_* already hold its row)
+        char *conv_text = DatumGetCString(DirectFunctionCall1(uuid_out, conversation));
+        Datum hash = DirectFunctionCall1Coll(hashtext, DEFAULT_COLLATION_OID, CStringGetTextDatum(conv_text));
+        DirectFunctionCall2(pg_advisory_xact_lock_int4, Int32GetDatum(conversation_lock_key), hash);
+
+        Datum args[6] = {agent, conversation, session, TimestampTzGetDatum(at), Int64GetDatum(mid),
+                         BoolGetDatum(accepted)};
+        char nulls[6] = {' ', ' ', no_session ? 'n' : ' ', ' ', ' ', ' '};
+        run(&context_plan, args, nulls, 1);
+        Datum t = col(1, &isnull);
+        if (!isnull)
+            text_to_cstring_buffer(DatumGetTextPP(t), tz, sizeof tz);
+        Datum v = col(2, &isnull);
+        if (!isnull) {
+            fc.found = true;
+            fc.at = DatumGetTimestampTz(v);
+            fc.id = DatumGetInt64(col(3, &isnull));
+            fc.day = DatumGetDateADT(col(4, &isnull));
+        }
+        v = col(5, &isnull);
+        if (!isnull) {
+            fs.found = true;
+            fs.at = DatumGetTimestampTz(v);
+            fs.id = DatumGetInt64(col(6, &isnull));
+            fs.day = DatumGetDateADT(col(7, &isnull));
+        }
+        v = col(8, &isnull);
+        if (!isnull) {
+            has_p = true;
+            p_inbound = text_is(v, "inbound");
+            p_at = DatumGetTimestampTz(col(9, &isnull));
+            p_id = DatumGetInt64(col(10, &isnull));
+        }
+        v = col(11, &isnull);
+        if (!isnull) {
+            has_x = true;
+            x_outbound = !text_is(v, "inbound");
+            x_at = DatumGetTimestampTz(col(12, &isnull));
+        }
+    }
+    Datum day = day_of(tz, at);
+
+    int64 nc = 0, ns = 0, rep = 0, lat_us = 0;
+    if (!no_conversation) {
+        nc = note_first(agent, "conversation", conversation, fc, at, mid, day);
+        if (!no_session)
+            ns = note_first(agent, "session", session, fs, at, mid, day);
+        if (accepted) {
+            // a reply is an outbound whose previous accepted message in the
+            // conversation is inbound; a message recorded late between two
+            // others splits their pair.
+            if (has_x || (has_p && p_id > mid)) {
+                Datum args[4] = {agent, conversation, TimestampTzGetDatum(at), Int64GetDatum(mid)};
+                run(&slow_plan, args, nullptr, 1);
+                has_p = has_x = false;
+                if (SPI_processed > 0) {
+                    Datum v = col(1, &isnull);
+                    if (!isnull) {
+                        has_p = true;
+                        p_inbound = text_is(v, "inbound");
+                        p_at = DatumGetTimestampTz(col(2, &isnull));
+                        p_id = DatumGetInt64(col(3, &isnull));
+                    }
+                    v = col(4, &isnull);
+                    if (!isnull) {
+                        has_x = true;
+                        x_outbound = !text_is(v, "inbound");
+                        x_at = DatumGetTimestampTz(col(5, &isnull));
+                    }
+                }
+            }
+            if (has_x && x_outbound) {
+                int64 x_rep = 0, x_lat = 0;
+                if (has_p && p_inbound) {  // the pair (p, x) is split
+                    x_rep = -1;
+                    x_lat = p_at - x_at;
+                }
+                if (inbound) {  // and (this, x) is a pair
+                    x_rep += 1;
+                    x_lat += x_at - at;
+                }
+                Datum x_day = day_of(tz, x_at);
+                if (DatumGetDateADT(x_day) == DatumGetDateADT(day)) {
+                    rep = x_rep;
+                    lat_us = x_lat;
+                } else if (x_rep != 0 || x_lat != 0) {
+                    Datum delta[6] = {agent, x_day, Int64GetDatum(0), Int64GetDatum(0), Int64GetDatum(x_rep),
+                                      Int64GetDatum(x_lat)};
+                    run(&other_day_plan, delta, nullptr, 0);
+                }
+            }
+            if (has_p && p_inbound && !inbound) {
+                rep += 1;
+                lat_us += at - p_at;
+            }
+        }
+    }
+
+    if (inbound) {
+        Datum args[12] = {agent,
+                          day,
+                          phone,
+                          Int64GetDatum(accepted ? 1 : 0),
+                          Int64GetDatum(text_is(decision, "blocked") ? 1 : 0),
+                          Int64GetDatum(text_is(decision, "rate_limited") ? 1 : 0),
+                          Int64GetDatum(text_is(decision, "daily_limit") ? 1 : 0),
+                          Int64GetDatum(text_is(decision, "disabled") ? 1 : 0),
+                          Int64GetDatum(nc),
+                          Int64GetDatum(ns),
+                          Int64GetDatum(rep),
+                          Int64GetDatum(lat_us)};
+        run(&inbound_plan, args, nullptr, 0);
+    } else {
+        Datum args[7] = {agent, day, metadata, Int64GetDatum(nc), Int64GetDatum(ns), Int64GetDatum(rep),
+                         Int64GetDatum(lat_us)};
+        run(&outbound_plan, args, nullptr, 0);
+    }
+    int64 delta_id = DatumGetInt64(col(1, &isnull));
+    // writers fold their agent now and then, so the stage stays small
+    if (delta_id % 1024 == 0) {
+        Datum args[1] = {agent};
+        run(&rollup_plan, args, nullptr, 0);
+    }
+    SPI_finish();
+    return PointerGetDatum(nullptr);
+}
