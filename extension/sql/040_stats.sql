@@ -47,6 +47,9 @@ CREATE TABLE switchboard.stats_daily (
     ai_processing_count    bigint NOT NULL DEFAULT 0,
     ai_judged              bigint NOT NULL DEFAULT 0,
     ai_succeeded           bigint NOT NULL DEFAULT 0,
+    -- the day's stats_daily_category rows as daily_stats shows them, kept by
+    -- stats_fold and rebuild_stats so that readers aggregate nothing
+    categories             jsonb NOT NULL DEFAULT '{}',
     PRIMARY KEY (agent_id, day)
 );
 COMMENT ON TABLE switchboard.stats_daily IS
@@ -257,6 +260,7 @@ CREATE FUNCTION switchboard.stats_fold(a uuid) RETURNS bigint
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     n bigint;
+    cdays date[];
 BEGIN
     WITH d AS (
         DELETE FROM switchboard.stats_delta s WHERE s.agent_id = a RETURNING s.*
@@ -302,7 +306,14 @@ BEGIN
         ai_judged = t.ai_judged + excluded.ai_judged,
         ai_succeeded = t.ai_succeeded + excluded.ai_succeeded
     )
-    SELECT count(*) INTO n FROM d;
+    SELECT count(*), array_agg(DISTINCT d.day) FILTER (WHERE d.category IS NOT NULL) INTO n, cdays FROM d;
+    IF cdays IS NOT NULL THEN
+        UPDATE switchboard.stats_daily t SET categories = coalesce((SELECT jsonb_object_agg(k.category, jsonb_build_object(
+                   'tasks', k.tasks, 'tokens', k.tokens, 'judged', k.judged, 'succeeded', k.succeeded))
+                   FILTER (WHERE k.tasks <> 0 OR k.tokens <> 0 OR k.judged <> 0 OR k.succeeded <> 0)
+              FROM switchboard.stats_daily_category k WHERE k.agent_id = t.agent_id AND k.day = t.day), '{}')
+         WHERE t.agent_id = a AND t.day = ANY (cdays);
+    END IF;
     RETURN n;
 END
 $fn$;
@@ -344,93 +355,99 @@ RETURNS TABLE (day date, inbound bigint, accepted bigint, blocked bigint, rate_l
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
 #variable_conflict use_column
 BEGIN
+    -- one row per day: the folded row (stats_daily has one per day, so no
+    -- aggregate over it) plus whatever of the day is still staged (few rows:
+    -- readers and writers fold); categories aggregated per day
     RETURN QUERY
-    WITH x AS (
-        SELECT s.day, inbound, accepted, blocked, rate_limited, daily_limit, disabled, outbound, new_conversations, new_sessions, unique_phones, calls_total, calls_answered, calls_completed, calls_failed, calls_busy, calls_no_answer, calls_canceled, call_duration_total, call_duration_count, unique_callers, replies, reply_latency_total, ai_tasks, ai_tokens, ai_processing_ms_total, ai_processing_count, ai_judged, ai_succeeded FROM switchboard.stats_daily s
+    WITH st AS (
+        SELECT s.day,
+               sum(s.inbound)::bigint AS inbound,
+               sum(s.accepted)::bigint AS accepted,
+               sum(s.blocked)::bigint AS blocked,
+               sum(s.rate_limited)::bigint AS rate_limited,
+               sum(s.daily_limit)::bigint AS daily_limit,
+               sum(s.disabled)::bigint AS disabled,
+               sum(s.outbound)::bigint AS outbound,
+               sum(s.new_conversations)::bigint AS new_conversations,
+               sum(s.new_sessions)::bigint AS new_sessions,
+               sum(s.unique_phones)::bigint AS unique_phones,
+               sum(s.calls_total)::bigint AS calls_total,
+               sum(s.calls_answered)::bigint AS calls_answered,
+               sum(s.calls_completed)::bigint AS calls_completed,
+               sum(s.calls_failed)::bigint AS calls_failed,
+               sum(s.calls_busy)::bigint AS calls_busy,
+               sum(s.calls_no_answer)::bigint AS calls_no_answer,
+               sum(s.calls_canceled)::bigint AS calls_canceled,
+               sum(s.call_duration_total)::bigint AS call_duration_total,
+               sum(s.call_duration_count)::bigint AS call_duration_count,
+               sum(s.unique_callers)::bigint AS unique_callers,
+               sum(s.replies)::bigint AS replies,
+               sum(s.reply_latency_total)::numeric AS reply_latency_total,
+               sum(s.ai_tasks)::bigint AS ai_tasks,
+               sum(s.ai_tokens)::bigint AS ai_tokens,
+               sum(s.ai_processing_ms_total)::numeric AS ai_processing_ms_total,
+               sum(s.ai_processing_count)::bigint AS ai_processing_count,
+               sum(s.ai_judged)::bigint AS ai_judged,
+               sum(s.ai_succeeded)::bigint AS ai_succeeded
+          FROM switchboard.stats_delta s
          WHERE s.agent_id = $1 AND s.day BETWEEN $2 AND $3
-        UNION ALL
-        SELECT s.day, inbound, accepted, blocked, rate_limited, daily_limit, disabled, outbound, new_conversations, new_sessions, unique_phones, calls_total, calls_answered, calls_completed, calls_failed, calls_busy, calls_no_answer, calls_canceled, call_duration_total, call_duration_count, unique_callers, replies, reply_latency_total, ai_tasks, ai_tokens, ai_processing_ms_total, ai_processing_count, ai_judged, ai_succeeded FROM switchboard.stats_delta s
-         WHERE s.agent_id = $1 AND s.day BETWEEN $2 AND $3
-    ), xs AS (
-        SELECT x.day,
-               sum(x.inbound) AS inbound,
-               sum(x.accepted) AS accepted,
-               sum(x.blocked) AS blocked,
-               sum(x.rate_limited) AS rate_limited,
-               sum(x.daily_limit) AS daily_limit,
-               sum(x.disabled) AS disabled,
-               sum(x.outbound) AS outbound,
-               sum(x.new_conversations) AS new_conversations,
-               sum(x.new_sessions) AS new_sessions,
-               sum(x.unique_phones) AS unique_phones,
-               sum(x.calls_total) AS calls_total,
-               sum(x.calls_answered) AS calls_answered,
-               sum(x.calls_completed) AS calls_completed,
-               sum(x.calls_failed) AS calls_failed,
-               sum(x.calls_busy) AS calls_busy,
-               sum(x.calls_no_answer) AS calls_no_answer,
-               sum(x.calls_canceled) AS calls_canceled,
-               sum(x.call_duration_total) AS call_duration_total,
-               sum(x.call_duration_count) AS call_duration_count,
-               sum(x.unique_callers) AS unique_callers,
-               sum(x.replies) AS replies,
-               sum(x.reply_latency_total) AS reply_latency_total,
-               sum(x.ai_tasks) AS ai_tasks,
-               sum(x.ai_tokens) AS ai_tokens,
-               sum(x.ai_processing_ms_total) AS ai_processing_ms_total,
-               sum(x.ai_processing_count) AS ai_processing_count,
-               sum(x.ai_judged) AS ai_judged,
-               sum(x.ai_succeeded) AS ai_succeeded
-          FROM x GROUP BY x.day
+         GROUP BY s.day
+    ), z AS (
+        SELECT s.day, s.category, sum(s.ai_tasks)::bigint AS tasks, sum(s.ai_tokens)::bigint AS tokens,
+               sum(s.ai_judged)::bigint AS judged, sum(s.ai_succeeded)::bigint AS succeeded
+          FROM switchboard.stats_delta s
+         WHERE s.agent_id = $1 AND s.day BETWEEN $2 AND $3 AND s.category IS NOT NULL
+         GROUP BY s.day, s.category
     ), c AS (
-        SELECT y.day, jsonb_object_agg(y.category, jsonb_build_object(
-                   'tasks', y.tasks, 'tokens', y.tokens, 'judged', y.judged, 'succeeded', y.succeeded)
-                   ORDER BY y.category) AS categories
-          FROM (SELECT z.day, z.category, sum(z.tasks) AS tasks, sum(z.tokens) AS tokens,
-                       sum(z.judged) AS judged, sum(z.succeeded) AS succeeded
+        -- only days with staged categories: the others are stats_daily.categories
+        SELECT y.day, coalesce(jsonb_object_agg(y.category, jsonb_build_object(
+                   'tasks', y.tasks, 'tokens', y.tokens, 'judged', y.judged, 'succeeded', y.succeeded))
+                   FILTER (WHERE y.tasks <> 0 OR y.tokens <> 0 OR y.judged <> 0 OR y.succeeded <> 0),
+                   '{}') AS categories
+          FROM (SELECT coalesce(k.day, z.day) AS day, coalesce(k.category, z.category) AS category,
+                       coalesce(k.tasks, 0) + coalesce(z.tasks, 0) AS tasks,
+                       coalesce(k.tokens, 0) + coalesce(z.tokens, 0) AS tokens,
+                       coalesce(k.judged, 0) + coalesce(z.judged, 0) AS judged,
+                       coalesce(k.succeeded, 0) + coalesce(z.succeeded, 0) AS succeeded
                   FROM (SELECT s.day, s.category, s.tasks, s.tokens, s.judged, s.succeeded
                           FROM switchboard.stats_daily_category s
-                         WHERE s.agent_id = $1 AND s.day BETWEEN $2 AND $3
-                        UNION ALL
-                        SELECT s.day, s.category, s.ai_tasks, s.ai_tokens, s.ai_judged, s.ai_succeeded
-                          FROM switchboard.stats_delta s
-                         WHERE s.agent_id = $1 AND s.day BETWEEN $2 AND $3 AND s.category IS NOT NULL) z
-                 GROUP BY z.day, z.category) y
-         WHERE y.tasks <> 0 OR y.tokens <> 0 OR y.judged <> 0 OR y.succeeded <> 0
+                         WHERE s.agent_id = $1 AND s.day IN (SELECT z.day FROM z)) k
+                  FULL JOIN z ON z.day = k.day AND z.category = k.category) y
          GROUP BY y.day
     )
     SELECT g.day::date,
-           coalesce(xs.inbound, 0)::bigint,
-           coalesce(xs.accepted, 0)::bigint,
-           coalesce(xs.blocked, 0)::bigint,
-           coalesce(xs.rate_limited, 0)::bigint,
-           coalesce(xs.daily_limit, 0)::bigint,
-           coalesce(xs.disabled, 0)::bigint,
-           coalesce(xs.outbound, 0)::bigint,
-           coalesce(xs.new_conversations, 0)::bigint,
-           coalesce(xs.new_sessions, 0)::bigint,
-           coalesce(xs.unique_phones, 0)::bigint,
-           coalesce(xs.calls_total, 0)::bigint,
-           coalesce(xs.calls_answered, 0)::bigint,
-           coalesce(xs.calls_completed, 0)::bigint,
-           coalesce(xs.calls_failed, 0)::bigint,
-           coalesce(xs.calls_busy, 0)::bigint,
-           coalesce(xs.calls_no_answer, 0)::bigint,
-           coalesce(xs.calls_canceled, 0)::bigint,
-           coalesce(xs.call_duration_total, 0)::bigint,
-           coalesce(xs.call_duration_count, 0)::bigint,
-           coalesce(xs.unique_callers, 0)::bigint,
-           coalesce(xs.replies, 0)::bigint,
-           coalesce(xs.reply_latency_total, 0)::numeric,
-           coalesce(xs.ai_tasks, 0)::bigint,
-           coalesce(xs.ai_tokens, 0)::bigint,
-           coalesce(xs.ai_processing_ms_total, 0)::numeric,
-           coalesce(xs.ai_processing_count, 0)::bigint,
-           coalesce(xs.ai_judged, 0)::bigint,
-           coalesce(xs.ai_succeeded, 0)::bigint,
-           coalesce(c.categories, '{}'::jsonb)
+           (coalesce(d.inbound, 0) + coalesce(st.inbound, 0))::bigint,
+           (coalesce(d.accepted, 0) + coalesce(st.accepted, 0))::bigint,
+           (coalesce(d.blocked, 0) + coalesce(st.blocked, 0))::bigint,
+           (coalesce(d.rate_limited, 0) + coalesce(st.rate_limited, 0))::bigint,
+           (coalesce(d.daily_limit, 0) + coalesce(st.daily_limit, 0))::bigint,
+           (coalesce(d.disabled, 0) + coalesce(st.disabled, 0))::bigint,
+           (coalesce(d.outbound, 0) + coalesce(st.outbound, 0))::bigint,
+           (coalesce(d.new_conversations, 0) + coalesce(st.new_conversations, 0))::bigint,
+           (coalesce(d.new_sessions, 0) + coalesce(st.new_sessions, 0))::bigint,
+           (coalesce(d.unique_phones, 0) + coalesce(st.unique_phones, 0))::bigint,
+           (coalesce(d.calls_total, 0) + coalesce(st.calls_total, 0))::bigint,
+           (coalesce(d.calls_answered, 0) + coalesce(st.calls_answered, 0))::bigint,
+           (coalesce(d.calls_completed, 0) + coalesce(st.calls_completed, 0))::bigint,
+           (coalesce(d.calls_failed, 0) + coalesce(st.calls_failed, 0))::bigint,
+           (coalesce(d.calls_busy, 0) + coalesce(st.calls_busy, 0))::bigint,
+           (coalesce(d.calls_no_answer, 0) + coalesce(st.calls_no_answer, 0))::bigint,
+           (coalesce(d.calls_canceled, 0) + coalesce(st.calls_canceled, 0))::bigint,
+           (coalesce(d.call_duration_total, 0) + coalesce(st.call_duration_total, 0))::bigint,
+           (coalesce(d.call_duration_count, 0) + coalesce(st.call_duration_count, 0))::bigint,
+           (coalesce(d.unique_callers, 0) + coalesce(st.unique_callers, 0))::bigint,
+           (coalesce(d.replies, 0) + coalesce(st.replies, 0))::bigint,
+           (coalesce(d.reply_latency_total, 0) + coalesce(st.reply_latency_total, 0))::numeric,
+           (coalesce(d.ai_tasks, 0) + coalesce(st.ai_tasks, 0))::bigint,
+           (coalesce(d.ai_tokens, 0) + coalesce(st.ai_tokens, 0))::bigint,
+           (coalesce(d.ai_processing_ms_total, 0) + coalesce(st.ai_processing_ms_total, 0))::numeric,
+           (coalesce(d.ai_processing_count, 0) + coalesce(st.ai_processing_count, 0))::bigint,
+           (coalesce(d.ai_judged, 0) + coalesce(st.ai_judged, 0))::bigint,
+           (coalesce(d.ai_succeeded, 0) + coalesce(st.ai_succeeded, 0))::bigint,
+           coalesce(c.categories, d.categories, '{}'::jsonb)
       FROM generate_series($2::timestamp, $3::timestamp, interval '1 day') g(day)
-      LEFT JOIN xs ON xs.day = g.day::date
+      LEFT JOIN switchboard.stats_daily d ON d.agent_id = $1 AND d.day = g.day::date
+      LEFT JOIN st ON st.day = g.day::date
       LEFT JOIN c ON c.day = g.day::date
      ORDER BY g.day;
 END
@@ -720,6 +737,12 @@ BEGIN
            AND jsonb_typeof(m.metadata -> 'category') = 'string'
            AND (m.created_at AT TIME ZONE tz)::date BETWEEN lo AND hi
          GROUP BY 2, 3;
+        UPDATE switchboard.stats_daily t SET categories = coalesce((SELECT jsonb_object_agg(k.category, jsonb_build_object(
+                   'tasks', k.tasks, 'tokens', k.tokens, 'judged', k.judged, 'succeeded', k.succeeded))
+                   FILTER (WHERE k.tasks <> 0 OR k.tokens <> 0 OR k.judged <> 0 OR k.succeeded <> 0)
+              FROM switchboard.stats_daily_category k WHERE k.agent_id = t.agent_id AND k.day = t.day), '{}')
+         WHERE t.agent_id = a AND t.day BETWEEN lo AND hi
+           AND EXISTS (SELECT FROM switchboard.stats_daily_category k WHERE k.agent_id = a AND k.day = t.day);
     END LOOP;
     RETURN total;
 END

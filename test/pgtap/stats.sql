@@ -2,7 +2,7 @@
 -- field, after randomized event mixes; exact uniques; timezone day boundaries;
 -- call status paths; late events; purge
 begin;
-select plan(44);
+select plan(48);
 
 select setseed(0.42);
 
@@ -313,7 +313,21 @@ select results_eq($$select * from switchboard.daily_stats('00000000-0000-0000-00
 select pg_temp.random_messages('00000000-0000-0000-0000-0000000000a1', 100, '2026-01-05 00:00+00');
 select pg_temp.matches_rebuild('00000000-0000-0000-0000-0000000000a1', 'after purge and more events: incremental equals rebuilt');
 
--- 8. errors
+-- 8. readers: what is still staged reads exactly as it does once folded
+-- (stats_days adds staged rows to stats_daily, categories included), and a
+-- rebuild agrees
+select pg_temp.random_messages('00000000-0000-0000-0000-0000000000a1', 80, '2026-01-04 00:00+00');
+select ok((select count(*) from switchboard.stats_delta
+            where agent_id = '00000000-0000-0000-0000-0000000000a1' and category is not null) > 0,
+          'some AI task categories are staged, not folded');
+create temp table staged_days as
+select * from switchboard.stats_days('00000000-0000-0000-0000-0000000000a1', '2025-12-25', '2026-01-20');
+select cmp_ok(switchboard.rollup('00000000-0000-0000-0000-0000000000a1'), '>', 0::bigint, 'rollup folds them');
+select results_eq($$select * from switchboard.stats_days('00000000-0000-0000-0000-0000000000a1', '2025-12-25', '2026-01-20')$$,
+                  $$select * from staged_days$$, 'staged figures read the same as folded ones, categories included');
+select pg_temp.matches_rebuild('00000000-0000-0000-0000-0000000000a1', 'after staged reads: incremental equals rebuilt');
+
+-- 9. errors
 select throws_ok($$select * from switchboard.daily_stats('00000000-0000-0000-0000-00000000dead', '2026-01-01', '2026-01-02')$$,
                  'P0002', 'agent "00000000-0000-0000-0000-00000000dead" does not exist', 'unknown agent: P0002');
 select throws_ok($$select * from switchboard.daily_stats('00000000-0000-0000-0000-0000000000a1', '2026-01-02', '2026-01-01')$$,
