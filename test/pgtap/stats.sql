@@ -2,7 +2,7 @@
 -- field, after randomized event mixes; exact uniques; timezone day boundaries;
 -- call status paths; late events; purge
 begin;
-select plan(48);
+select plan(51);
 
 select setseed(0.42);
 
@@ -327,7 +327,33 @@ select results_eq($$select * from switchboard.stats_days('00000000-0000-0000-000
                   $$select * from staged_days$$, 'staged figures read the same as folded ones, categories included');
 select pg_temp.matches_rebuild('00000000-0000-0000-0000-0000000000a1', 'after staged reads: incremental equals rebuilt');
 
--- 9. errors
+-- 9. through record_inbound/record_outbound (their messages take the
+-- trigger's one-statement in-order path), then late events after the day changed
+insert into switchboard.agents (agent_id, display_name, timezone, sms_enabled, rate_limit_per_hour)
+values ('00000000-0000-0000-0000-0000000000a5', 'record', 'America/Los_Angeles', true, 100);
+select switchboard.record_inbound('00000000-0000-0000-0000-0000000000a5', '+14155550142', 'hi', '{}', '2026-04-01 17:00+00');
+select switchboard.record_outbound('00000000-0000-0000-0000-0000000000a5', c.conversation_id, 'hello',
+                                   '{"tokens_used": 5, "category": "support", "success": true}', '2026-04-01 17:00:12+00')
+  from switchboard.conversations c where c.agent_id = '00000000-0000-0000-0000-0000000000a5';
+select switchboard.record_inbound('00000000-0000-0000-0000-0000000000a5', '+14155550142', 'again', '{}', '2026-04-02 06:00+00');
+select results_eq(
+    $$select day, inbound, outbound, new_conversations, new_sessions, unique_phones, replies, reply_latency_avg, categories
+        from switchboard.daily_stats('00000000-0000-0000-0000-0000000000a5', '2026-04-01', '2026-04-02')$$,
+    $$values ('2026-04-01'::date, 2::bigint, 1::bigint, 1::bigint, 2::bigint, 1::bigint, 1::bigint, 12.000::numeric,
+              '{"support": {"tasks": 1, "tokens": 5, "judged": 1, "succeeded": 1}}'::jsonb),
+             ('2026-04-02', 0, 0, 0, 0, 0, 0, null, '{}')$$,
+    'record_* events: a reply, a new session after the timeout, Los Angeles days (06:00 UTC on 2 April is still 1 April there)');
+-- late: an inbound before the reply on the first day, and one before everything the day before
+select switchboard.record_inbound('00000000-0000-0000-0000-0000000000a5', '+14155550142', 'late', '{}', '2026-04-01 17:00:05+00');
+select switchboard.record_inbound('00000000-0000-0000-0000-0000000000a5', '+14155550142', 'later', '{}', '2026-03-31 12:00+00');
+select results_eq(
+    $$select day, inbound, new_conversations, replies, reply_latency_avg
+        from switchboard.daily_stats('00000000-0000-0000-0000-0000000000a5', '2026-03-31', '2026-04-01')$$,
+    $$values ('2026-03-31'::date, 1::bigint, 1::bigint, 0::bigint, null::numeric), ('2026-04-01', 3, 0, 1, 7.000)$$,
+    'late events: the reply pairs with the later inbound, the new conversation moves to the earlier day');
+select pg_temp.matches_rebuild('00000000-0000-0000-0000-0000000000a5', 'record_* and late events: incremental equals rebuilt');
+
+-- 10. errors
 select throws_ok($$select * from switchboard.daily_stats('00000000-0000-0000-0000-00000000dead', '2026-01-01', '2026-01-02')$$,
                  'P0002', 'agent "00000000-0000-0000-0000-00000000dead" does not exist', 'unknown agent: P0002');
 select throws_ok($$select * from switchboard.daily_stats('00000000-0000-0000-0000-0000000000a1', '2026-01-02', '2026-01-01')$$,

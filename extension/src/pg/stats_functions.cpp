@@ -89,19 +89,75 @@ Plan tz_plan = {nullptr, "SELECT a.timezone FROM switchboard.agents a WHERE a.ag
     "     AND m.created_at" cmp_eq "$4 AND (m.created_at, m.message_id)" cmp "($4, $5)"             \
     "     AND m.decision" EQ "'accepted'"                                                          \
     "   ORDER BY " order " LIMIT 1)"
-Plan context_plan = {nullptr,
-                     "SELECT (SELECT a.timezone FROM switchboard.agents a WHERE a.agent_id" EQ "$1),"
-                     " fc.first_at, fc.first_message_id, fc.first_day,"
-                     " fs.first_at, fs.first_message_id, fs.first_day,"
-                     " p.direction, p.created_at, p.message_id, x.direction, x.created_at"
-                     " FROM (SELECT 1) one"
-                     " LEFT JOIN switchboard.stats_first fc ON fc.agent_id" EQ "$1"
-                     "   AND fc.kind" EQ "'conversation' AND fc.id" EQ "$2"
-                     " LEFT JOIN switchboard.stats_first fs ON fs.agent_id" EQ "$1"
-                     "   AND fs.kind" EQ "'session' AND fs.id" EQ "$3"
-                     NEIGHBOUR(LT, LE, "m.created_at DESC, m.message_id DESC") " p ON true"
-                     NEIGHBOUR(GT, GE, "m.created_at, m.message_id") " x ON true",
-                     6, {UUIDOID, UUIDOID, UUIDOID, TIMESTAMPTZOID, INT8OID, BOOLOID}};
+#define CONTEXT_SELECT                                                                              \
+    "SELECT (SELECT a.timezone FROM switchboard.agents a WHERE a.agent_id" EQ "$1) AS tz,"         \
+    " fc.first_at AS c_at, fc.first_message_id AS c_id, fc.first_day AS c_day,"                     \
+    " fs.first_at AS s_at, fs.first_message_id AS s_id, fs.first_day AS s_day,"                     \
+    " p.direction AS p_dir, p.created_at AS p_at, p.message_id AS p_id,"                            \
+    " x.direction AS x_dir, x.created_at AS x_at"                                                   \
+    " FROM (SELECT 1) one"                                                                           \
+    " LEFT JOIN switchboard.stats_first fc ON fc.agent_id" EQ "$1"                                  \
+    "   AND fc.kind" EQ "'conversation' AND fc.id" EQ "$2"                                          \
+    " LEFT JOIN switchboard.stats_first fs ON fs.agent_id" EQ "$1"                                  \
+    "   AND fs.kind" EQ "'session' AND fs.id" EQ "$3"                                               \
+    NEIGHBOUR(LT, LE, "m.created_at DESC, m.message_id DESC") " p ON true"                          \
+    NEIGHBOUR(GT, GE, "m.created_at, m.message_id") " x ON true"
+Plan context_plan = {nullptr, CONTEXT_SELECT, 6, {UUIDOID, UUIDOID, UUIDOID, TIMESTAMPTZOID, INT8OID, BOOLOID}};
+
+// The in-order case in one statement: the context above, and when the
+// message is neither the first of its conversation or session nor out of
+// order among the accepted ones (no later accepted message, the previous one
+// has a smaller id), the staged delta.  Otherwise it writes nothing and
+// returns no row, and the trigger takes the general path.  `ok` has the
+// message's day and its previous accepted message.
+#define IN_ORDER                                                                                     \
+    "WITH ctx AS (" CONTEXT_SELECT "),"                                                              \
+    " ok AS (SELECT pg_catalog.timezone(coalesce(ctx.tz, 'UTC'), $4)::pg_catalog.date AS day,"       \
+    "               ctx.p_dir, ctx.p_at FROM ctx"                                                    \
+    "  WHERE ctx.c_at IS NOT NULL AND (ctx.c_at, ctx.c_id)" LT "($4, $5)"                            \
+    "    AND ($3 IS NULL OR (ctx.s_at IS NOT NULL AND (ctx.s_at, ctx.s_id)" LT "($4, $5)))"          \
+    "    AND (NOT $6 OR (ctx.x_at IS NULL AND (ctx.p_id IS NULL OR ctx.p_id" LT "$5))))"
+
+// ... for an inbound message: $7 phone, $8..$12 accepted/blocked/rate_limited/daily_limit/disabled
+Plan inbound_in_order_plan = {nullptr,
+                              IN_ORDER ","
+                              " seen AS (INSERT INTO switchboard.stats_seen (agent_id, kind, day, value)"
+                              "  SELECT $1, 'phone', ok.day, $7 FROM ok ON CONFLICT DO NOTHING RETURNING 1)"
+                              " INSERT INTO switchboard.stats_delta (agent_id, day, inbound, accepted, blocked,"
+                              " rate_limited, daily_limit, disabled, unique_phones)"
+                              " SELECT $1, ok.day, 1, $8, $9, $10, $11, $12, (SELECT pg_catalog.count(*) FROM seen)"
+                              " FROM ok RETURNING delta_id",
+                              12, {UUIDOID, UUIDOID, UUIDOID, TIMESTAMPTZOID, INT8OID, BOOLOID, TEXTOID, INT8OID,
+                                   INT8OID, INT8OID, INT8OID, INT8OID}};
+
+// ... for an outbound message: $7 metadata; a reply when the previous accepted
+// message is inbound (and this one accepted)
+#define MD_IS(key, type) "pg_catalog.jsonb_typeof(s.md" ARROW "'" key "')" EQ "'" type "'"
+#define AI_FACTS                                                                                     \
+    " (s.md OPERATOR(pg_catalog.?|) ARRAY['tokens_used', 'processing_ms', 'success', 'category'])"  \
+    "::pg_catalog.int4,"                                                                             \
+    " CASE WHEN " MD_IS("tokens_used", "number") " THEN pg_catalog.round((s.md" ARROW2              \
+    "'tokens_used')::pg_catalog.numeric)::pg_catalog.int8 ELSE 0 END,"                               \
+    " CASE WHEN " MD_IS("processing_ms", "number") " THEN (s.md" ARROW2                             \
+    "'processing_ms')::pg_catalog.numeric ELSE 0 END,"                                               \
+    " CASE WHEN " MD_IS("processing_ms", "number") " THEN 1 ELSE 0 END,"                            \
+    " CASE WHEN " MD_IS("success", "boolean") " THEN 1 ELSE 0 END,"                                 \
+    " CASE WHEN " MD_IS("success", "boolean") " THEN ((s.md" ARROW2                                 \
+    "'success')::pg_catalog.bool)::pg_catalog.int4 ELSE 0 END"
+#define IS_REPLY "$6 AND ok.p_dir" EQ "'inbound'"
+Plan outbound_in_order_plan = {nullptr,
+                               IN_ORDER
+                               " INSERT INTO switchboard.stats_delta (agent_id, day, category, outbound, replies,"
+                               " reply_latency_total, ai_tasks, ai_tokens, ai_processing_ms_total,"
+                               " ai_processing_count, ai_judged, ai_succeeded)"
+                               " SELECT $1, ok.day, CASE WHEN " MD_IS("category", "string") " THEN s.md" ARROW2
+                               "'category' END, 1,"
+                               " CASE WHEN " IS_REPLY " THEN 1 ELSE 0 END,"
+                               " CASE WHEN " IS_REPLY " THEN EXTRACT(epoch FROM $4) OPERATOR(pg_catalog.-)"
+                               "   EXTRACT(epoch FROM ok.p_at) ELSE 0 END,"
+                               AI_FACTS
+                               " FROM ok, (SELECT $7 AS md) s RETURNING delta_id",
+                               7, {UUIDOID, UUIDOID, UUIDOID, TIMESTAMPTZOID, INT8OID, BOOLOID, JSONBOID}};
 
 // Not the in-order case: the neighbours again, leaving out the rows of this
 // same statement inserted after this one (their own trigger runs next).
@@ -152,23 +208,12 @@ Plan inbound_plan = {nullptr,
                           INT8OID, INT8OID}};
 
 // An outbound message, with its AI task facts read from the metadata ($3).
-#define MD_IS(key, type) "pg_catalog.jsonb_typeof(s.md" ARROW "'" key "')" EQ "'" type "'"
 Plan outbound_plan = {nullptr,
                       "INSERT INTO switchboard.stats_delta (agent_id, day, category, outbound, new_conversations,"
                       " new_sessions, replies, reply_latency_total, ai_tasks, ai_tokens, ai_processing_ms_total,"
                       " ai_processing_count, ai_judged, ai_succeeded)"
                       " SELECT $1, $2, CASE WHEN " MD_IS("category", "string") " THEN s.md" ARROW2 "'category' END,"
-                      " 1, $4, $5, $6, " NUMERIC_LAT("$7") ","
-                      " (s.md OPERATOR(pg_catalog.?|) ARRAY['tokens_used', 'processing_ms', 'success', 'category'])"
-                      "::pg_catalog.int4,"
-                      " CASE WHEN " MD_IS("tokens_used", "number") " THEN pg_catalog.round((s.md" ARROW2
-                      "'tokens_used')::pg_catalog.numeric)::pg_catalog.int8 ELSE 0 END,"
-                      " CASE WHEN " MD_IS("processing_ms", "number") " THEN (s.md" ARROW2
-                      "'processing_ms')::pg_catalog.numeric ELSE 0 END,"
-                      " CASE WHEN " MD_IS("processing_ms", "number") " THEN 1 ELSE 0 END,"
-                      " CASE WHEN " MD_IS("success", "boolean") " THEN 1 ELSE 0 END,"
-                      " CASE WHEN " MD_IS("success", "boolean") " THEN ((s.md" ARROW2
-                      "'success')::pg_catalog.bool)::pg_catalog.int4 ELSE 0 END"
+                      " 1, $4, $5, $6, " NUMERIC_LAT("$7") "," AI_FACTS
                       " FROM (SELECT $3 AS md) s RETURNING delta_id",
                       7, {UUIDOID, DATEOID, JSONBOID, INT8OID, INT8OID, INT8OID, INT8OID}};
 
@@ -225,6 +270,16 @@ int64 note_first(Datum agent, const char *kind, Datum id, const First &f, Timest
     return 1;
 }
 
+// Writers fold their agent now and then (one staged row in 1,024), so the
+// stage stays small without a scheduler.
+void fold_now_and_then(Datum agent, int64 delta_id)
+{
+    if (delta_id % 1024 == 0) {
+        Datum args[1] = {agent};
+        run(&rollup_plan, args, nullptr, 0);
+    }
+}
+
 }  // namespace
 
 // stats_on_message() trigger: AFTER INSERT FOR EACH ROW on messages; stages
@@ -276,9 +331,27 @@ SB_FUNCTION(stats_on_message)
         Datum hash = DirectFunctionCall1Coll(hashtext, DEFAULT_COLLATION_OID, CStringGetTextDatum(conv_text));
         DirectFunctionCall2(pg_advisory_xact_lock_int4, Int32GetDatum(conversation_lock_key), hash);
 
-        Datum args[6] = {agent, conversation, session, TimestampTzGetDatum(at), Int64GetDatum(mid),
-                         BoolGetDatum(accepted)};
-        char nulls[6] = {' ', ' ', no_session ? 'n' : ' ', ' ', ' ', ' '};
+        Datum args[12] = {agent, conversation, session, TimestampTzGetDatum(at), Int64GetDatum(mid),
+                          BoolGetDatum(accepted)};
+        char nulls[12] = {' ', ' ', no_session ? 'n' : ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+        // the common case first: one statement, nothing else to do
+        if (inbound) {
+            args[6] = phone;
+            args[7] = Int64GetDatum(accepted ? 1 : 0);
+            args[8] = Int64GetDatum(text_is(decision, "blocked") ? 1 : 0);
+            args[9] = Int64GetDatum(text_is(decision, "rate_limited") ? 1 : 0);
+            args[10] = Int64GetDatum(text_is(decision, "daily_limit") ? 1 : 0);
+            args[11] = Int64GetDatum(text_is(decision, "disabled") ? 1 : 0);
+            run(&inbound_in_order_plan, args, nulls, 0);
+        } else {
+            args[6] = metadata;
+            run(&outbound_in_order_plan, args, nulls, 0);
+        }
+        if (SPI_processed > 0) {
+            fold_now_and_then(agent, DatumGetInt64(col(1, &isnull)));
+            SPI_finish();
+            return PointerGetDatum(nullptr);
+        }
         run(&context_plan, args, nulls, 1);
         Datum t = col(1, &isnull);
         if (!isnull)
@@ -388,12 +461,7 @@ SB_FUNCTION(stats_on_message)
                          Int64GetDatum(lat_us)};
         run(&outbound_plan, args, nullptr, 0);
     }
-    int64 delta_id = DatumGetInt64(col(1, &isnull));
-    // writers fold their agent now and then, so the stage stays small
-    if (delta_id % 1024 == 0) {
-        Datum args[1] = {agent};
-        run(&rollup_plan, args, nullptr, 0);
-    }
+    fold_now_and_then(agent, DatumGetInt64(col(1, &isnull)));
     SPI_finish();
     return PointerGetDatum(nullptr);
 }
