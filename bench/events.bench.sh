@@ -155,7 +155,7 @@ T=5 run warm_big ours off >/dev/null; T=5 run warm_big_f floor off >/dev/null
 big_rows=$(q -At -c "select count(*) from switchboard.messages")
 ours_big=$(run ours_big ours off)
 floor_big=$(run floor_big floor off)
-echo "O(1): stored messages"
+echo "O(1): stored messages (shared_buffers $(q -At -c "show shared_buffers"))"
 row "record_inbound, $small_rows stored" "$ours_small"
 row "record_inbound, $big_rows stored" "$ours_big"
 row "(b) floor, ~$small_rows stored" "$floor_small"

@@ -8,8 +8,12 @@ cd "$(dirname "$0")/.."
 if [ -z "${SB_IN_CLUSTER:-}" ]; then
     corpus=${SWITCHBOARD_CORPUS:-$(pwd)/../shared/corpus/phones_dev.tsv}
     [ -r "$corpus" ] && export SWITCHBOARD_CORPUS=$(realpath "$corpus")
+    # shared_buffers: production-like for a 24 GB machine (the O(1) check of
+    # BENCH=events keeps a 10-million-row messages table and its indexes in
+    # memory, as a production server of that size would); SB_BENCH_SHARED_BUFFERS
+    # overrides it (e.g. 128MB, Postgres' default)
     exec pg_virtualenv -v "${PG_MAJOR:-15}" \
-        -o shared_buffers=1GB -o max_wal_size=8GB -o checkpoint_timeout=30min \
+        -o shared_buffers=${SB_BENCH_SHARED_BUFFERS:-4GB} -o max_wal_size=8GB -o checkpoint_timeout=30min \
         -o max_connections=200 \
         env SB_IN_CLUSTER=1 bash "$0" "$@"
 fi
