@@ -236,7 +236,8 @@ BEGIN
            (coalesce(d.ai_succeeded, 0) + coalesce(st.ai_succeeded, 0))::bigint,
            coalesce(c.categories, d.categories, '{}'::jsonb)
       FROM generate_series($2::timestamp, $3::timestamp, interval '1 day') g(day)
-      LEFT JOIN switchboard.stats_daily d ON d.agent_id = $1 AND d.day = g.day::date
+      LEFT JOIN switchboard.stats_daily d
+             ON d.agent_id = $1 AND d.day BETWEEN $2 AND $3 AND d.day = g.day::date
       LEFT JOIN st ON st.day = g.day::date
       LEFT JOIN c ON c.day = g.day::date
      ORDER BY g.day;
