@@ -102,7 +102,6 @@ Plan tz_plan = {nullptr, "SELECT a.timezone FROM switchboard.agents a WHERE a.ag
     "   AND fs.kind" EQ "'session' AND fs.id" EQ "$3"                                               \
     NEIGHBOUR(LT, LE, "m.created_at DESC, m.message_id DESC") " p ON true"                          \
     NEIGHBOUR(GT, GE, "m.created_at, m.message_id") " x ON true"
-Plan context_plan = {nullptr, CONTEXT_SELECT, 6, {UUIDOID, UUIDOID, UUIDOID, TIMESTAMPTZOID, INT8OID, BOOLOID}};
 
 // The in-order case in one statement: the context above, and when the
 // message is neither the first of its conversation or session nor out of
@@ -118,15 +117,20 @@ Plan context_plan = {nullptr, CONTEXT_SELECT, 6, {UUIDOID, UUIDOID, UUIDOID, TIM
     "    AND ($3 IS NULL OR (ctx.s_at IS NOT NULL AND (ctx.s_at, ctx.s_id)" LT "($4, $5)))"          \
     "    AND (NOT $6 OR (ctx.x_at IS NULL AND (ctx.p_id IS NULL OR ctx.p_id" LT "$5))))"
 
+// Both return the context (the columns of CONTEXT_SELECT) and, 13th, the
+// staged row's delta_id, NULL when the general path has to run (it then
+// needs no second look at the context).
+#define IN_ORDER_RESULT " SELECT ctx.*, (SELECT ins.delta_id FROM ins) FROM ctx"
+
 // ... for an inbound message: $7 phone, $8..$12 accepted/blocked/rate_limited/daily_limit/disabled
 Plan inbound_in_order_plan = {nullptr,
                               IN_ORDER ","
                               " seen AS (INSERT INTO switchboard.stats_seen (agent_id, kind, day, value)"
-                              "  SELECT $1, 'phone', ok.day, $7 FROM ok ON CONFLICT DO NOTHING RETURNING 1)"
-                              " INSERT INTO switchboard.stats_delta (agent_id, day, inbound, accepted, blocked,"
+                              "  SELECT $1, 'phone', ok.day, $7 FROM ok ON CONFLICT DO NOTHING RETURNING 1),"
+                              " ins AS (INSERT INTO switchboard.stats_delta (agent_id, day, inbound, accepted, blocked,"
                               " rate_limited, daily_limit, disabled, unique_phones)"
                               " SELECT $1, ok.day, 1, $8, $9, $10, $11, $12, (SELECT pg_catalog.count(*) FROM seen)"
-                              " FROM ok RETURNING delta_id",
+                              " FROM ok RETURNING delta_id)" IN_ORDER_RESULT,
                               12, {UUIDOID, UUIDOID, UUIDOID, TIMESTAMPTZOID, INT8OID, BOOLOID, TEXTOID, INT8OID,
                                    INT8OID, INT8OID, INT8OID, INT8OID}};
 
@@ -146,8 +150,8 @@ Plan inbound_in_order_plan = {nullptr,
     "'success')::pg_catalog.bool)::pg_catalog.int4 ELSE 0 END"
 #define IS_REPLY "$6 AND ok.p_dir" EQ "'inbound'"
 Plan outbound_in_order_plan = {nullptr,
-                               IN_ORDER
-                               " INSERT INTO switchboard.stats_delta (agent_id, day, category, outbound, replies,"
+                               IN_ORDER ","
+                               " ins AS (INSERT INTO switchboard.stats_delta (agent_id, day, category, outbound, replies,"
                                " reply_latency_total, ai_tasks, ai_tokens, ai_processing_ms_total,"
                                " ai_processing_count, ai_judged, ai_succeeded)"
                                " SELECT $1, ok.day, CASE WHEN " MD_IS("category", "string") " THEN s.md" ARROW2
@@ -156,7 +160,7 @@ Plan outbound_in_order_plan = {nullptr,
                                " CASE WHEN " IS_REPLY " THEN EXTRACT(epoch FROM $4) OPERATOR(pg_catalog.-)"
                                "   EXTRACT(epoch FROM ok.p_at) ELSE 0 END,"
                                AI_FACTS
-                               " FROM ok, (SELECT $7 AS md) s RETURNING delta_id",
+                               " FROM ok, (SELECT $7 AS md) s RETURNING delta_id)" IN_ORDER_RESULT,
                                7, {UUIDOID, UUIDOID, UUIDOID, TIMESTAMPTZOID, INT8OID, BOOLOID, JSONBOID}};
 
 // Not the in-order case: the neighbours again, leaving out the rows of this
@@ -347,12 +351,12 @@ SB_FUNCTION(stats_on_message)
             args[6] = metadata;
             run(&outbound_in_order_plan, args, nulls, 0);
         }
-        if (SPI_processed > 0) {
-            fold_now_and_then(agent, DatumGetInt64(col(1, &isnull)));
+        Datum delta_id = col(13, &isnull);
+        if (!isnull) {
+            fold_now_and_then(agent, DatumGetInt64(delta_id));
             SPI_finish();
             return PointerGetDatum(nullptr);
         }
-        run(&context_plan, args, nulls, 1);
         Datum t = col(1, &isnull);
         if (!isnull)
             text_to_cstring_buffer(DatumGetTextPP(t), tz, sizeof tz);
