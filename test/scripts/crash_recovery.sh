@@ -80,6 +80,9 @@ cat "$WORK"/done*.txt | grep -v '^$' >"$WORK/acked.txt"
 acked=$(wc -l <"$WORK/acked.txt")
 echo "$acked events acknowledged before the crash"
 check "the load acknowledged events before the crash" "$([ "$acked" -gt 20 ] && echo t || echo f)"
+check "the load stored inbound and outbound messages of conversations (the analytics trigger let them through)" \
+    "$(q -c "select count(*) filter (where direction = 'inbound' and conversation_id is not null) > 20
+                and count(*) filter (where direction = 'outbound') > 20 from switchboard.messages")"
 q -c "create table acked (tag text)"
 q -c "\\copy acked from '$WORK/acked.txt'"
 check "every acknowledged message and call is stored" \
