@@ -187,11 +187,12 @@ COMMENT ON FUNCTION switchboard.stats_note_first(uuid, text, uuid, timestamptz, 
     'helper: records a message as the first of its conversation or session when it is; returns 1 if it now counts as new on its day';
 
 -- The message trigger is native (extension/src/pg/stats_functions.cpp): per
--- message, an advisory lock per conversation (record_* already hold its row),
--- one SELECT (the agent's timezone, the first messages known of the
--- conversation and session, the accepted neighbours by (created_at,
--- message_id)), one INSERT (seen-set row and staged delta together), plus
--- stats_first writes for a first message and the slow path for late events.
+-- message of a conversation, an advisory lock per conversation (record_*
+-- already hold its row), then one statement that probes the agent's timezone,
+-- the first messages known of the conversation and session and the accepted
+-- neighbours by (created_at, message_id), and for an in-order message writes
+-- the seen-set row and the staged delta; a first or late message takes the
+-- general path (stats_first writes, a re-probe, corrections on other days).
 CREATE FUNCTION switchboard.stats_on_message() RETURNS trigger
 AS 'MODULE_PATHNAME', 'stats_on_message'
 LANGUAGE C;

@@ -4,9 +4,11 @@
 //
 // Native so that an event pays for its statements only: the PL/pgSQL version
 // spent about as much time interpreting as executing (a pg_stat_statements and
-// pg_stat_user_functions profile at 8 clients).  Same statements, same
-// results: plans prepared once per backend and kept (SPI_keepplan), every
-// name and operator schema-qualified (no SET search_path).
+// pg_stat_user_functions profile at 8 clients).  Same results; plans prepared
+// once per backend and kept (SPI_keepplan), every name and operator
+// schema-qualified (no SET search_path).  An in-order message (the common
+// case) is one statement after the advisory lock; the others take the general
+// path, the PL/pgSQL trigger's statements.
 //
 // C-style at the SPI level, as events.cpp: the body owns no C++ object with a
 // destructor, so it calls Postgres directly.
