@@ -24,6 +24,34 @@ psql_q -d postgres -c "set client_min_messages = warning" -c "drop database if e
     -c "create database $DB" >/dev/null || fail_setup "create database"
 psql_q -d $DB -c "set client_min_messages = warning" -c "create extension pgtap" \
     -c "create extension switchboard" >/dev/null || fail_setup "create extension"
+# Supabase's auth schema, as its migrations define auth.uid(), auth.role() and
+# auth.jwt() (supabase/postgres, auth schema) and a minimal auth.users, so that
+# test/security/auth_schema.sql can hold switchboard.current_user_id() to it.
+psql_q -d $DB >/dev/null <<'SQL' || fail_setup "auth schema"
+create schema auth;
+create table auth.users (instance_id uuid, id uuid primary key, aud varchar(255), role varchar(255),
+                         email varchar(255) unique, created_at timestamptz default now());
+create function auth.uid() returns uuid language sql stable as $$
+  select coalesce(
+    nullif(current_setting('request.jwt.claim.sub', true), ''),
+    (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub')
+  )::uuid
+$$;
+create function auth.role() returns text language sql stable as $$
+  select coalesce(
+    nullif(current_setting('request.jwt.claim.role', true), ''),
+    (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'role')
+  )::text
+$$;
+create function auth.jwt() returns jsonb language sql stable as $$
+  select coalesce(
+    nullif(current_setting('request.jwt.claim', true), ''),
+    nullif(current_setting('request.jwt.claims', true), '')
+  )::jsonb
+$$;
+grant usage on schema auth to anon, authenticated, service_role;
+grant execute on all functions in schema auth to anon, authenticated, service_role;
+SQL
 
 out=$(mktemp)
 PGDATABASE=$DB pg_prove --verbose --ext .sql test/security/*.sql >"$out" 2>&1
