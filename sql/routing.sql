@@ -116,3 +116,10 @@ select set_contact_tier('f0000000-0000-0000-0000-000000000002', null, 'pro');
 select set_contact_tier('f0000000-0000-0000-0000-000000000002', '650 555 0101', null);
 insert into contacts (agent_id, phone) values ('f0000000-0000-0000-0000-000000000002', '(650) 555-0102') returning phone, tier;
 insert into contacts (agent_id, phone) values ('f0000000-0000-0000-0000-000000000002', 'nope');
+
+-- daily stats count after-hours and quota_exceeded messages (agent's days)
+select day, inbound, accepted, disabled, quota_exceeded, after_hours
+  from daily_stats('f0000000-0000-0000-0000-000000000001', '2026-04-30', '2026-05-01');
+select day, inbound, accepted, disabled, quota_exceeded, after_hours
+  from daily_stats('f0000000-0000-0000-0000-000000000002', '2026-04-30', '2026-05-01');
+select inbound, quota_exceeded, after_hours from agent_summary('f0000000-0000-0000-0000-000000000002', 400);

@@ -233,3 +233,635 @@ END
 $$;
 COMMENT ON FUNCTION switchboard.set_contact_tier(uuid, text, text) IS
     'sets the tier of the agent''s contact (any spelling of the phone, tier case-insensitive), creating the contact; returns it';
+
+-- issue 8, analytics: quota_exceeded and after_hours counters in the daily stats
+-- (extension/sql/040_stats.sql: new columns at the end, the trigger, the fold,
+-- the readers and the rebuild; readers whose result gained columns are recreated)
+ALTER TABLE switchboard.stats_daily ADD COLUMN quota_exceeded bigint NOT NULL DEFAULT 0,
+                                    ADD COLUMN after_hours bigint NOT NULL DEFAULT 0;
+ALTER TABLE switchboard.stats_delta ADD COLUMN quota_exceeded bigint NOT NULL DEFAULT 0,
+                                    ADD COLUMN after_hours bigint NOT NULL DEFAULT 0;
+
+CREATE OR REPLACE FUNCTION switchboard.stats_on_message() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    tz text;
+    d date;
+    md jsonb := NEW.metadata;
+    v_in int := 0; v_acc int := 0; v_blk int := 0; v_rl int := 0; v_dl int := 0; v_dis int := 0;
+    v_qe int := 0; v_ah int := 0;
+    v_nc int := 0; v_ns int := 0;
+    v_rep int := 0; v_lat numeric := 0;
+    v_task int := 0; v_tok bigint := 0; v_pms numeric := 0; v_pn int := 0; v_j int := 0; v_s int := 0;
+    v_cat text;
+    p_dir text; p_at timestamptz;
+    p_id bigint;
+    x_dir text; x_at timestamptz; x_day date; x_rep int := 0; x_lat numeric := 0;
+    did bigint;
+    my_x xid;
+    my_c cid;
+    c_at timestamptz;
+    c_id bigint;
+    s_at timestamptz;
+    s_id bigint;
+BEGIN
+    IF current_setting('switchboard.stats_rollup', true) = 'off' THEN
+        RETURN NULL;
+    END IF;
+    IF NEW.conversation_id IS NULL THEN
+        SELECT a.timezone INTO tz FROM switchboard.agents a WHERE a.agent_id = NEW.agent_id;
+    ELSE
+        -- one event of a conversation at a time (record_* already hold its row),
+        -- then everything this event needs in one statement: the agent's
+        -- timezone, the first messages known, the accepted neighbours
+        PERFORM pg_advisory_xact_lock(1398145876, hashtext(NEW.conversation_id::text));
+        SELECT (SELECT a.timezone FROM switchboard.agents a WHERE a.agent_id = NEW.agent_id),
+               fc.first_at, fc.first_message_id, fs.first_at, fs.first_message_id,
+               p.direction, p.created_at, p.message_id, x.direction, x.created_at
+          INTO tz, c_at, c_id, s_at, s_id, p_dir, p_at, p_id, x_dir, x_at
+          FROM (SELECT 1) one
+          LEFT JOIN switchboard.stats_first fc
+                 ON fc.agent_id = NEW.agent_id AND fc.kind = 'conversation' AND fc.id = NEW.conversation_id
+          LEFT JOIN switchboard.stats_first fs
+                 ON fs.agent_id = NEW.agent_id AND fs.kind = 'session' AND fs.id = NEW.session_id
+          LEFT JOIN LATERAL (
+              SELECT m.direction, m.created_at, m.message_id FROM switchboard.messages m
+               WHERE NEW.decision = 'accepted'
+                 AND m.agent_id = NEW.agent_id AND m.conversation_id = NEW.conversation_id
+                 AND m.created_at <= NEW.created_at
+                 AND (m.created_at, m.message_id) < (NEW.created_at, NEW.message_id)
+                 AND m.decision = 'accepted'
+               ORDER BY m.created_at DESC, m.message_id DESC LIMIT 1) p ON true
+          LEFT JOIN LATERAL (
+              SELECT m.direction, m.created_at FROM switchboard.messages m
+               WHERE NEW.decision = 'accepted'
+                 AND m.agent_id = NEW.agent_id AND m.conversation_id = NEW.conversation_id
+                 AND m.created_at >= NEW.created_at
+                 AND (m.created_at, m.message_id) > (NEW.created_at, NEW.message_id)
+                 AND m.decision = 'accepted'
+               ORDER BY m.created_at, m.message_id LIMIT 1) x ON true;
+    END IF;
+    tz := coalesce(tz, 'UTC');
+    d := (NEW.created_at AT TIME ZONE tz)::date;
+    IF NEW.direction = 'inbound' THEN
+        v_in := 1;
+        v_ah := NEW.after_hours::int;
+        CASE NEW.decision
+            WHEN 'accepted' THEN v_acc := 1;
+            WHEN 'blocked' THEN v_blk := 1;
+            WHEN 'rate_limited' THEN v_rl := 1;
+            WHEN 'daily_limit' THEN v_dl := 1;
+            WHEN 'quota_exceeded' THEN v_qe := 1;
+            ELSE v_dis := 1;
+        END CASE;
+    ELSE
+        IF md ?| ARRAY['tokens_used', 'processing_ms', 'success', 'category'] THEN
+            v_task := 1;
+            IF jsonb_typeof(md -> 'tokens_used') = 'number' THEN
+                v_tok := round((md ->> 'tokens_used')::numeric);
+            END IF;
+            IF jsonb_typeof(md -> 'processing_ms') = 'number' THEN
+                v_pms := (md ->> 'processing_ms')::numeric;
+                v_pn := 1;
+            END IF;
+            IF jsonb_typeof(md -> 'success') = 'boolean' THEN
+                v_j := 1;
+                v_s := ((md ->> 'success')::boolean)::int;
+            END IF;
+            IF jsonb_typeof(md -> 'category') = 'string' THEN
+                v_cat := md ->> 'category';
+            END IF;
+        END IF;
+    END IF;
+
+    IF NEW.conversation_id IS NOT NULL THEN
+        IF c_at IS NULL OR (NEW.created_at, NEW.message_id) < (c_at, c_id) THEN
+            v_nc := switchboard.stats_note_first(NEW.agent_id, 'conversation', NEW.conversation_id,
+                                                 NEW.created_at, NEW.message_id, d);
+        END IF;
+        IF NEW.session_id IS NOT NULL AND (s_at IS NULL OR (NEW.created_at, NEW.message_id) < (s_at, s_id)) THEN
+            v_ns := switchboard.stats_note_first(NEW.agent_id, 'session', NEW.session_id,
+                                                 NEW.created_at, NEW.message_id, d);
+        END IF;
+        IF NEW.decision = 'accepted' THEN
+            -- a reply is an outbound whose previous accepted message in the
+            -- conversation is inbound; a message recorded late between two
+            -- others splits their pair.
+            IF x_dir IS NOT NULL OR p_id > NEW.message_id THEN
+                -- not the in-order case: rows of this same statement after
+                -- this one are not counted yet (their own trigger runs next)
+                SELECT m.xmin, m.cmin INTO my_x, my_c FROM switchboard.messages m
+                 WHERE m.agent_id = NEW.agent_id AND m.message_id = NEW.message_id;
+                SELECT m.direction, m.created_at, m.message_id INTO p_dir, p_at, p_id
+                  FROM switchboard.messages m
+                 WHERE m.agent_id = NEW.agent_id AND m.conversation_id = NEW.conversation_id
+                   AND m.created_at <= NEW.created_at
+                   AND (m.created_at, m.message_id) < (NEW.created_at, NEW.message_id)
+                   AND m.decision = 'accepted'
+                   AND NOT (m.xmin = my_x AND m.cmin = my_c AND m.message_id > NEW.message_id)
+                 ORDER BY m.created_at DESC, m.message_id DESC LIMIT 1;
+                SELECT m.direction, m.created_at INTO x_dir, x_at
+                  FROM switchboard.messages m
+                 WHERE m.agent_id = NEW.agent_id AND m.conversation_id = NEW.conversation_id
+                   AND m.created_at >= NEW.created_at
+                   AND (m.created_at, m.message_id) > (NEW.created_at, NEW.message_id)
+                   AND m.decision = 'accepted'
+                   AND NOT (m.xmin = my_x AND m.cmin = my_c AND m.message_id > NEW.message_id)
+                 ORDER BY m.created_at, m.message_id LIMIT 1;
+            END IF;
+            IF x_dir = 'outbound' THEN
+                IF p_dir = 'inbound' THEN
+                    x_rep := -1;
+                    x_lat := extract(epoch FROM p_at) - extract(epoch FROM x_at);
+                END IF;
+                IF NEW.direction = 'inbound' THEN
+                    x_rep := x_rep + 1;
+                    x_lat := x_lat + (extract(epoch FROM x_at) - extract(epoch FROM NEW.created_at));
+                END IF;
+                x_day := (x_at AT TIME ZONE tz)::date;
+                IF x_day = d THEN
+                    v_rep := x_rep;
+                    v_lat := x_lat;
+                ELSIF x_rep <> 0 OR x_lat <> 0 THEN
+                    INSERT INTO switchboard.stats_delta (agent_id, day, replies, reply_latency_total)
+                    VALUES (NEW.agent_id, x_day, x_rep, x_lat);
+                END IF;
+            END IF;
+            IF p_dir = 'inbound' AND NEW.direction = 'outbound' THEN
+                v_rep := v_rep + 1;
+                v_lat := v_lat + (extract(epoch FROM NEW.created_at) - extract(epoch FROM p_at));
+            END IF;
+        END IF;
+    END IF;
+
+    IF v_in = 1 THEN
+        -- the sender's seen-set row and the staged delta in one statement
+        WITH seen AS (
+            INSERT INTO switchboard.stats_seen (agent_id, kind, day, value)
+            VALUES (NEW.agent_id, 'phone', d, NEW.phone) ON CONFLICT DO NOTHING
+            RETURNING 1
+        )
+        INSERT INTO switchboard.stats_delta
+            (agent_id, day, inbound, accepted, blocked, rate_limited, daily_limit, disabled,
+             new_conversations, new_sessions, unique_phones, replies, reply_latency_total,
+             quota_exceeded, after_hours)
+        SELECT NEW.agent_id, d, 1, v_acc, v_blk, v_rl, v_dl, v_dis,
+               v_nc, v_ns, (SELECT count(*) FROM seen), v_rep, v_lat, v_qe, v_ah
+        RETURNING delta_id INTO did;
+    ELSE
+        INSERT INTO switchboard.stats_delta
+            (agent_id, day, category, outbound, new_conversations, new_sessions, replies, reply_latency_total,
+             ai_tasks, ai_tokens, ai_processing_ms_total, ai_processing_count, ai_judged, ai_succeeded)
+        VALUES (NEW.agent_id, d, v_cat, 1, v_nc, v_ns, v_rep, v_lat,
+                v_task, v_tok, v_pms, v_pn, v_j, v_s)
+        RETURNING delta_id INTO did;
+    END IF;
+    IF did % 1024 = 0 THEN
+        PERFORM switchboard.rollup(NEW.agent_id);
+    END IF;
+    RETURN NULL;
+END
+$fn$;
+COMMENT ON FUNCTION switchboard.stats_on_message() IS
+    'internal trigger: stages the daily-stats increments of a new message (off when switchboard.stats_rollup = off)';
+
+CREATE OR REPLACE FUNCTION switchboard.stats_fold(a uuid) RETURNS bigint
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    n bigint;
+BEGIN
+    WITH d AS (
+        DELETE FROM switchboard.stats_delta s WHERE s.agent_id = a RETURNING s.*
+    ), c AS (
+        INSERT INTO switchboard.stats_daily_category AS t (agent_id, day, category, tasks, tokens, judged, succeeded)
+        SELECT d.agent_id, d.day, d.category, sum(d.ai_tasks), sum(d.ai_tokens), sum(d.ai_judged), sum(d.ai_succeeded)
+          FROM d WHERE d.category IS NOT NULL
+         GROUP BY d.agent_id, d.day, d.category
+        ON CONFLICT (agent_id, day, category) DO UPDATE SET
+            tasks = t.tasks + excluded.tasks, tokens = t.tokens + excluded.tokens,
+            judged = t.judged + excluded.judged, succeeded = t.succeeded + excluded.succeeded
+    ), f AS (
+        INSERT INTO switchboard.stats_daily AS t (agent_id, day, inbound, accepted, blocked, rate_limited, daily_limit, disabled, outbound, new_conversations, new_sessions, unique_phones, calls_total, calls_answered, calls_completed, calls_failed, calls_busy, calls_no_answer, calls_canceled, call_duration_total, call_duration_count, unique_callers, replies, reply_latency_total, ai_tasks, ai_tokens, ai_processing_ms_total, ai_processing_count, ai_judged, ai_succeeded, quota_exceeded, after_hours)
+        SELECT d.agent_id, d.day, sum(inbound), sum(accepted), sum(blocked), sum(rate_limited), sum(daily_limit), sum(disabled), sum(outbound), sum(new_conversations), sum(new_sessions), sum(unique_phones), sum(calls_total), sum(calls_answered), sum(calls_completed), sum(calls_failed), sum(calls_busy), sum(calls_no_answer), sum(calls_canceled), sum(call_duration_total), sum(call_duration_count), sum(unique_callers), sum(replies), sum(reply_latency_total), sum(ai_tasks), sum(ai_tokens), sum(ai_processing_ms_total), sum(ai_processing_count), sum(ai_judged), sum(ai_succeeded), sum(quota_exceeded), sum(after_hours)
+          FROM d GROUP BY d.agent_id, d.day
+        ON CONFLICT (agent_id, day) DO UPDATE SET
+        inbound = t.inbound + excluded.inbound,
+        accepted = t.accepted + excluded.accepted,
+        blocked = t.blocked + excluded.blocked,
+        rate_limited = t.rate_limited + excluded.rate_limited,
+        daily_limit = t.daily_limit + excluded.daily_limit,
+        disabled = t.disabled + excluded.disabled,
+        outbound = t.outbound + excluded.outbound,
+        new_conversations = t.new_conversations + excluded.new_conversations,
+        new_sessions = t.new_sessions + excluded.new_sessions,
+        unique_phones = t.unique_phones + excluded.unique_phones,
+        calls_total = t.calls_total + excluded.calls_total,
+        calls_answered = t.calls_answered + excluded.calls_answered,
+        calls_completed = t.calls_completed + excluded.calls_completed,
+        calls_failed = t.calls_failed + excluded.calls_failed,
+        calls_busy = t.calls_busy + excluded.calls_busy,
+        calls_no_answer = t.calls_no_answer + excluded.calls_no_answer,
+        calls_canceled = t.calls_canceled + excluded.calls_canceled,
+        call_duration_total = t.call_duration_total + excluded.call_duration_total,
+        call_duration_count = t.call_duration_count + excluded.call_duration_count,
+        unique_callers = t.unique_callers + excluded.unique_callers,
+        replies = t.replies + excluded.replies,
+        reply_latency_total = t.reply_latency_total + excluded.reply_latency_total,
+        ai_tasks = t.ai_tasks + excluded.ai_tasks,
+        ai_tokens = t.ai_tokens + excluded.ai_tokens,
+        ai_processing_ms_total = t.ai_processing_ms_total + excluded.ai_processing_ms_total,
+        ai_processing_count = t.ai_processing_count + excluded.ai_processing_count,
+        ai_judged = t.ai_judged + excluded.ai_judged,
+        ai_succeeded = t.ai_succeeded + excluded.ai_succeeded,
+        quota_exceeded = t.quota_exceeded + excluded.quota_exceeded,
+        after_hours = t.after_hours + excluded.after_hours
+    )
+    SELECT count(*) INTO n FROM d;
+    RETURN n;
+END
+$fn$;
+COMMENT ON FUNCTION switchboard.stats_fold(uuid) IS
+    'helper: folds one agent''s staged deltas into stats_daily and stats_daily_category';
+
+CREATE OR REPLACE FUNCTION switchboard.rebuild_stats(agent_id uuid DEFAULT NULL, "from" date DEFAULT NULL,
+                                          "to" date DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    a uuid;
+    tz text;
+    horizon timestamptz;
+    lo date;
+    lo_h date;
+    hi date := coalesce($3, 'infinity'::date);
+    n bigint;
+    total bigint := 0;
+BEGIN
+    IF $1 IS NOT NULL THEN
+        PERFORM switchboard.stats_check_agent($1);
+    END IF;
+    -- writers wait until the rebuild commits, so no event is counted twice or lost
+    LOCK TABLE switchboard.messages, switchboard.calls IN SHARE MODE;
+    FOR a, tz IN SELECT g.agent_id, g.timezone FROM switchboard.agents g
+                  WHERE $1 IS NULL OR g.agent_id = $1 ORDER BY g.agent_id LOOP
+        PERFORM pg_advisory_xact_lock(1398145877, hashtext(a::text));
+        PERFORM switchboard.stats_fold(a);
+        lo_h := '-infinity'::date;
+        horizon := NULL;
+        SELECT h.purged_before INTO horizon FROM switchboard.stats_horizon h WHERE h.agent_id = a;
+        IF horizon IS NOT NULL THEN
+            -- the first day that starts at or after the purge horizon: earlier
+            -- days lost raw rows, so their rollups stay as they are
+            lo_h := (horizon AT TIME ZONE tz)::date
+                    + CASE WHEN ((horizon AT TIME ZONE tz)::date::timestamp AT TIME ZONE tz) < horizon
+                           THEN 1 ELSE 0 END;
+        END IF;
+        lo := greatest(coalesce($2, '-infinity'::date), lo_h);
+        CONTINUE WHEN lo > hi;
+
+        -- first messages of conversations and sessions (those of purged history stay)
+        DELETE FROM switchboard.stats_first f
+         WHERE f.agent_id = a AND (horizon IS NULL OR f.first_at >= horizon);
+        INSERT INTO switchboard.stats_first
+        SELECT DISTINCT ON (m.conversation_id) a, 'conversation', m.conversation_id, m.created_at, m.message_id,
+               (m.created_at AT TIME ZONE tz)::date
+          FROM switchboard.messages m
+         WHERE m.agent_id = a AND m.conversation_id IS NOT NULL
+         ORDER BY m.conversation_id, m.created_at, m.message_id
+        ON CONFLICT DO NOTHING;
+        INSERT INTO switchboard.stats_first
+        SELECT DISTINCT ON (m.session_id) a, 'session', m.session_id, m.created_at, m.message_id,
+               (m.created_at AT TIME ZONE tz)::date
+          FROM switchboard.messages m
+         WHERE m.agent_id = a AND m.conversation_id IS NOT NULL AND m.session_id IS NOT NULL
+         ORDER BY m.session_id, m.created_at, m.message_id
+        ON CONFLICT DO NOTHING;
+
+        -- firsts were recomputed for every day: keep the days outside the
+        -- range in step (a first message may have moved in or out of them)
+        UPDATE switchboard.stats_daily s SET new_conversations = 0, new_sessions = 0
+         WHERE s.agent_id = a AND s.day >= lo_h AND s.day NOT BETWEEN lo AND hi
+           AND (s.new_conversations <> 0 OR s.new_sessions <> 0);
+        INSERT INTO switchboard.stats_daily AS t (agent_id, day, new_conversations, new_sessions)
+        SELECT a, f.first_day, count(*) FILTER (WHERE f.kind = 'conversation'),
+               count(*) FILTER (WHERE f.kind = 'session')
+          FROM switchboard.stats_first f
+         WHERE f.agent_id = a AND f.first_day >= lo_h AND f.first_day NOT BETWEEN lo AND hi
+         GROUP BY f.first_day
+        ON CONFLICT ON CONSTRAINT stats_daily_pkey DO UPDATE SET
+            new_conversations = excluded.new_conversations, new_sessions = excluded.new_sessions;
+
+        DELETE FROM switchboard.stats_daily s WHERE s.agent_id = a AND s.day BETWEEN lo AND hi;
+        DELETE FROM switchboard.stats_daily_category s WHERE s.agent_id = a AND s.day BETWEEN lo AND hi;
+        DELETE FROM switchboard.stats_seen s WHERE s.agent_id = a AND s.day BETWEEN lo AND hi;
+
+        INSERT INTO switchboard.stats_seen (agent_id, kind, day, value)
+        SELECT DISTINCT a, 'phone', (m.created_at AT TIME ZONE tz)::date, m.phone
+          FROM switchboard.messages m
+         WHERE m.agent_id = a AND m.direction = 'inbound'
+           AND (m.created_at AT TIME ZONE tz)::date BETWEEN lo AND hi;
+        INSERT INTO switchboard.stats_seen (agent_id, kind, day, value)
+        SELECT DISTINCT a, 'caller', (c.started_at AT TIME ZONE tz)::date, c.caller
+          FROM switchboard.calls c
+         WHERE c.agent_id = a AND (c.started_at AT TIME ZONE tz)::date BETWEEN lo AND hi;
+
+        INSERT INTO switchboard.stats_daily (agent_id, day, inbound, accepted, blocked, rate_limited, daily_limit, disabled, outbound, new_conversations, new_sessions, unique_phones, calls_total, calls_answered, calls_completed, calls_failed, calls_busy, calls_no_answer, calls_canceled, call_duration_total, call_duration_count, unique_callers, replies, reply_latency_total, ai_tasks, ai_tokens, ai_processing_ms_total, ai_processing_count, ai_judged, ai_succeeded, quota_exceeded, after_hours)
+        SELECT a, r.day, r.inbound, r.accepted, r.blocked, r.rate_limited, r.daily_limit, r.disabled, r.outbound, r.new_conversations, r.new_sessions, r.unique_phones, r.calls_total, r.calls_answered, r.calls_completed, r.calls_failed, r.calls_busy, r.calls_no_answer, r.calls_canceled, r.call_duration_total, r.call_duration_count, r.unique_callers, r.replies, r.reply_latency_total, r.ai_tasks, r.ai_tokens, r.ai_processing_ms_total, r.ai_processing_count, r.ai_judged, r.ai_succeeded, r.quota_exceeded, r.after_hours
+          FROM switchboard.stats_from_raw(a, lo, hi) r;
+        GET DIAGNOSTICS n = ROW_COUNT;
+        total := total + n;
+
+        INSERT INTO switchboard.stats_daily_category (agent_id, day, category, tasks, tokens, judged, succeeded)
+        SELECT a, (m.created_at AT TIME ZONE tz)::date, m.metadata ->> 'category', count(*),
+               coalesce(sum(round((m.metadata ->> 'tokens_used')::numeric))
+                   FILTER (WHERE jsonb_typeof(m.metadata -> 'tokens_used') = 'number'), 0),
+               count(*) FILTER (WHERE jsonb_typeof(m.metadata -> 'success') = 'boolean'),
+               count(*) FILTER (WHERE m.metadata -> 'success' = 'true'::jsonb)
+          FROM switchboard.messages m
+         WHERE m.agent_id = a AND m.direction = 'outbound'
+           AND jsonb_typeof(m.metadata -> 'category') = 'string'
+           AND (m.created_at AT TIME ZONE tz)::date BETWEEN lo AND hi
+         GROUP BY 2, 3;
+    END LOOP;
+    RETURN total;
+END
+$fn$;
+COMMENT ON FUNCTION switchboard.rebuild_stats(uuid, date, date) IS
+    'recomputes the daily rollups of one agent (or all) over a day range (default all) from the raw rows; days whose raw rows were purged keep their rollups; returns the day rows written';
+
+DROP FUNCTION switchboard.stats_days(uuid, date, date);
+CREATE FUNCTION switchboard.stats_days(agent_id uuid, lo date, hi date)
+RETURNS TABLE (day date, inbound bigint, accepted bigint, blocked bigint, rate_limited bigint, daily_limit bigint, disabled bigint, outbound bigint, new_conversations bigint, new_sessions bigint, unique_phones bigint, calls_total bigint, calls_answered bigint, calls_completed bigint, calls_failed bigint, calls_busy bigint, calls_no_answer bigint, calls_canceled bigint, call_duration_total bigint, call_duration_count bigint, unique_callers bigint, replies bigint, reply_latency_total numeric, ai_tasks bigint, ai_tokens bigint, ai_processing_ms_total numeric, ai_processing_count bigint, ai_judged bigint, ai_succeeded bigint, categories jsonb, quota_exceeded bigint, after_hours bigint)
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+    WITH x AS (
+        SELECT s.day, inbound, accepted, blocked, rate_limited, daily_limit, disabled, outbound, new_conversations, new_sessions, unique_phones, calls_total, calls_answered, calls_completed, calls_failed, calls_busy, calls_no_answer, calls_canceled, call_duration_total, call_duration_count, unique_callers, replies, reply_latency_total, ai_tasks, ai_tokens, ai_processing_ms_total, ai_processing_count, ai_judged, ai_succeeded, quota_exceeded, after_hours FROM switchboard.stats_daily s
+         WHERE s.agent_id = $1 AND s.day BETWEEN $2 AND $3
+        UNION ALL
+        SELECT s.day, inbound, accepted, blocked, rate_limited, daily_limit, disabled, outbound, new_conversations, new_sessions, unique_phones, calls_total, calls_answered, calls_completed, calls_failed, calls_busy, calls_no_answer, calls_canceled, call_duration_total, call_duration_count, unique_callers, replies, reply_latency_total, ai_tasks, ai_tokens, ai_processing_ms_total, ai_processing_count, ai_judged, ai_succeeded, quota_exceeded, after_hours FROM switchboard.stats_delta s
+         WHERE s.agent_id = $1 AND s.day BETWEEN $2 AND $3
+    ), xs AS (
+        SELECT x.day,
+               sum(x.inbound) AS inbound,
+               sum(x.accepted) AS accepted,
+               sum(x.blocked) AS blocked,
+               sum(x.rate_limited) AS rate_limited,
+               sum(x.daily_limit) AS daily_limit,
+               sum(x.disabled) AS disabled,
+               sum(x.outbound) AS outbound,
+               sum(x.new_conversations) AS new_conversations,
+               sum(x.new_sessions) AS new_sessions,
+               sum(x.unique_phones) AS unique_phones,
+               sum(x.calls_total) AS calls_total,
+               sum(x.calls_answered) AS calls_answered,
+               sum(x.calls_completed) AS calls_completed,
+               sum(x.calls_failed) AS calls_failed,
+               sum(x.calls_busy) AS calls_busy,
+               sum(x.calls_no_answer) AS calls_no_answer,
+               sum(x.calls_canceled) AS calls_canceled,
+               sum(x.call_duration_total) AS call_duration_total,
+               sum(x.call_duration_count) AS call_duration_count,
+               sum(x.unique_callers) AS unique_callers,
+               sum(x.replies) AS replies,
+               sum(x.reply_latency_total) AS reply_latency_total,
+               sum(x.ai_tasks) AS ai_tasks,
+               sum(x.ai_tokens) AS ai_tokens,
+               sum(x.ai_processing_ms_total) AS ai_processing_ms_total,
+               sum(x.ai_processing_count) AS ai_processing_count,
+               sum(x.ai_judged) AS ai_judged,
+               sum(x.ai_succeeded) AS ai_succeeded,
+               sum(x.quota_exceeded) AS quota_exceeded,
+               sum(x.after_hours) AS after_hours
+          FROM x GROUP BY x.day
+    ), c AS (
+        SELECT y.day, jsonb_object_agg(y.category, jsonb_build_object(
+                   'tasks', y.tasks, 'tokens', y.tokens, 'judged', y.judged, 'succeeded', y.succeeded)
+                   ORDER BY y.category) AS categories
+          FROM (SELECT z.day, z.category, sum(z.tasks) AS tasks, sum(z.tokens) AS tokens,
+                       sum(z.judged) AS judged, sum(z.succeeded) AS succeeded
+                  FROM (SELECT s.day, s.category, s.tasks, s.tokens, s.judged, s.succeeded
+                          FROM switchboard.stats_daily_category s
+                         WHERE s.agent_id = $1 AND s.day BETWEEN $2 AND $3
+                        UNION ALL
+                        SELECT s.day, s.category, s.ai_tasks, s.ai_tokens, s.ai_judged, s.ai_succeeded
+                          FROM switchboard.stats_delta s
+                         WHERE s.agent_id = $1 AND s.day BETWEEN $2 AND $3 AND s.category IS NOT NULL) z
+                 GROUP BY z.day, z.category) y
+         WHERE y.tasks <> 0 OR y.tokens <> 0 OR y.judged <> 0 OR y.succeeded <> 0
+         GROUP BY y.day
+    )
+    SELECT g.day::date,
+           coalesce(xs.inbound, 0)::bigint,
+           coalesce(xs.accepted, 0)::bigint,
+           coalesce(xs.blocked, 0)::bigint,
+           coalesce(xs.rate_limited, 0)::bigint,
+           coalesce(xs.daily_limit, 0)::bigint,
+           coalesce(xs.disabled, 0)::bigint,
+           coalesce(xs.outbound, 0)::bigint,
+           coalesce(xs.new_conversations, 0)::bigint,
+           coalesce(xs.new_sessions, 0)::bigint,
+           coalesce(xs.unique_phones, 0)::bigint,
+           coalesce(xs.calls_total, 0)::bigint,
+           coalesce(xs.calls_answered, 0)::bigint,
+           coalesce(xs.calls_completed, 0)::bigint,
+           coalesce(xs.calls_failed, 0)::bigint,
+           coalesce(xs.calls_busy, 0)::bigint,
+           coalesce(xs.calls_no_answer, 0)::bigint,
+           coalesce(xs.calls_canceled, 0)::bigint,
+           coalesce(xs.call_duration_total, 0)::bigint,
+           coalesce(xs.call_duration_count, 0)::bigint,
+           coalesce(xs.unique_callers, 0)::bigint,
+           coalesce(xs.replies, 0)::bigint,
+           coalesce(xs.reply_latency_total, 0)::numeric,
+           coalesce(xs.ai_tasks, 0)::bigint,
+           coalesce(xs.ai_tokens, 0)::bigint,
+           coalesce(xs.ai_processing_ms_total, 0)::numeric,
+           coalesce(xs.ai_processing_count, 0)::bigint,
+           coalesce(xs.ai_judged, 0)::bigint,
+           coalesce(xs.ai_succeeded, 0)::bigint,
+           coalesce(c.categories, '{}'::jsonb),
+           coalesce(xs.quota_exceeded, 0)::bigint,
+           coalesce(xs.after_hours, 0)::bigint
+      FROM generate_series($2::timestamp, $3::timestamp, interval '1 day') g(day)
+      LEFT JOIN xs ON xs.day = g.day::date
+      LEFT JOIN c ON c.day = g.day::date
+     ORDER BY g.day;
+END
+$fn$;
+COMMENT ON FUNCTION switchboard.stats_days(uuid, date, date) IS
+    'helper: raw per-day counters of an agent over a range (folded plus staged), one row per day';
+
+DROP FUNCTION switchboard.daily_stats(uuid, date, date);
+CREATE FUNCTION switchboard.daily_stats(agent_id uuid, "from" date, "to" date)
+RETURNS TABLE (day date, inbound bigint, accepted bigint, blocked bigint, rate_limited bigint,
+               daily_limit bigint, disabled bigint, outbound bigint, new_conversations bigint,
+               new_sessions bigint, unique_phones bigint, calls_total bigint, calls_answered bigint,
+               calls_completed bigint, calls_failed bigint, calls_busy bigint, calls_no_answer bigint,
+               calls_canceled bigint, call_duration_total bigint, call_duration_avg numeric,
+               unique_callers bigint, replies bigint, reply_latency_avg numeric, ai_tasks bigint,
+               tokens_used bigint, processing_ms_avg numeric, success_rate numeric, categories jsonb,
+               quota_exceeded bigint, after_hours bigint)
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+    PERFORM switchboard.stats_check_agent($1);
+    IF $2 IS NULL OR $3 IS NULL OR $2 > $3 THEN
+        RAISE EXCEPTION 'invalid day range % to %', $2, $3 USING ERRCODE = '22023',
+            DETAIL = 'Both days must be given and "from" must not be after "to".';
+    END IF;
+    IF $3 - $2 > 36600 THEN
+        RAISE EXCEPTION 'day range too long' USING ERRCODE = '22023',
+            DETAIL = 'A range may span at most 36,600 days.';
+    END IF;
+    PERFORM switchboard.rollup($1);
+    RETURN QUERY
+    SELECT s.day, s.inbound, s.accepted, s.blocked, s.rate_limited, s.daily_limit, s.disabled,
+           s.outbound, s.new_conversations, s.new_sessions, s.unique_phones, s.calls_total,
+           s.calls_answered, s.calls_completed, s.calls_failed, s.calls_busy, s.calls_no_answer,
+           s.calls_canceled, s.call_duration_total,
+           round(s.call_duration_total::numeric / nullif(s.call_duration_count, 0), 3),
+           s.unique_callers, s.replies,
+           round(s.reply_latency_total / nullif(s.replies, 0), 3),
+           s.ai_tasks, s.ai_tokens,
+           round(s.ai_processing_ms_total / nullif(s.ai_processing_count, 0), 3),
+           round(s.ai_succeeded::numeric / nullif(s.ai_judged, 0), 4),
+           s.categories, s.quota_exceeded, s.after_hours
+      FROM switchboard.stats_days($1, $2, $3) s;
+END
+$fn$;
+COMMENT ON FUNCTION switchboard.daily_stats(uuid, date, date) IS
+    'per-day analytics of an agent over a day range (agent''s timezone), one row per day, quiet days as zeros; exact and current';
+
+DROP FUNCTION switchboard.agent_summary(uuid, integer);
+CREATE FUNCTION switchboard.agent_summary(agent_id uuid, days integer DEFAULT 30)
+RETURNS TABLE (from_day date, to_day date, inbound bigint, accepted bigint, blocked bigint,
+               rate_limited bigint, daily_limit bigint, disabled bigint, outbound bigint,
+               new_conversations bigint, new_sessions bigint, unique_phones bigint,
+               calls_total bigint, calls_answered bigint, calls_completed bigint, calls_failed bigint,
+               calls_busy bigint, calls_no_answer bigint, calls_canceled bigint, answer_rate numeric,
+               call_duration_total bigint, call_duration_avg numeric, unique_callers bigint,
+               replies bigint, reply_latency_avg numeric, ai_tasks bigint, tokens_used bigint,
+               processing_ms_avg numeric, success_rate numeric, quota_exceeded bigint, after_hours bigint)
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    tz text;
+    hi date;
+    lo date;
+BEGIN
+    tz := switchboard.stats_check_agent($1);
+    IF $2 IS NULL OR $2 < 1 OR $2 > 36600 THEN
+        RAISE EXCEPTION 'invalid number of days %', $2 USING ERRCODE = '22023',
+            DETAIL = 'The window must be between 1 and 36,600 days.';
+    END IF;
+    hi := (now() AT TIME ZONE tz)::date;
+    lo := hi - ($2 - 1);
+    PERFORM switchboard.rollup($1);
+    RETURN QUERY
+    WITH t AS (SELECT * FROM switchboard.stats_days($1, lo, hi))
+    SELECT lo, hi,
+           sum(t.inbound)::bigint, sum(t.accepted)::bigint, sum(t.blocked)::bigint,
+           sum(t.rate_limited)::bigint, sum(t.daily_limit)::bigint, sum(t.disabled)::bigint,
+           sum(t.outbound)::bigint, sum(t.new_conversations)::bigint, sum(t.new_sessions)::bigint,
+           (SELECT count(DISTINCT s.value) FROM switchboard.stats_seen s
+             WHERE s.agent_id = $1 AND s.kind = 'phone' AND s.day BETWEEN lo AND hi),
+           sum(t.calls_total)::bigint, sum(t.calls_answered)::bigint, sum(t.calls_completed)::bigint,
+           sum(t.calls_failed)::bigint, sum(t.calls_busy)::bigint, sum(t.calls_no_answer)::bigint,
+           sum(t.calls_canceled)::bigint,
+           round(sum(t.calls_answered)::numeric / nullif(sum(t.calls_total), 0), 4),
+           sum(t.call_duration_total)::bigint,
+           round(sum(t.call_duration_total)::numeric / nullif(sum(t.call_duration_count), 0), 3),
+           (SELECT count(DISTINCT s.value) FROM switchboard.stats_seen s
+             WHERE s.agent_id = $1 AND s.kind = 'caller' AND s.day BETWEEN lo AND hi),
+           sum(t.replies)::bigint,
+           round(sum(t.reply_latency_total) / nullif(sum(t.replies), 0), 3),
+           sum(t.ai_tasks)::bigint, sum(t.ai_tokens)::bigint,
+           round(sum(t.ai_processing_ms_total) / nullif(sum(t.ai_processing_count), 0), 3),
+           round(sum(t.ai_succeeded)::numeric / nullif(sum(t.ai_judged), 0), 4),
+           sum(t.quota_exceeded)::bigint, sum(t.after_hours)::bigint
+      FROM t;
+END
+$fn$;
+COMMENT ON FUNCTION switchboard.agent_summary(uuid, integer) IS
+    'an agent''s totals over the last N days (today included, agent''s timezone) with rates, averages and exact unique phones/callers over the whole window';
+
+DROP FUNCTION switchboard.stats_from_raw(uuid, date, date);
+CREATE FUNCTION switchboard.stats_from_raw(agent_id uuid, lo date, hi date)
+RETURNS TABLE (day date, inbound bigint, accepted bigint, blocked bigint, rate_limited bigint, daily_limit bigint, disabled bigint, outbound bigint, new_conversations bigint, new_sessions bigint, unique_phones bigint, calls_total bigint, calls_answered bigint, calls_completed bigint, calls_failed bigint, calls_busy bigint, calls_no_answer bigint, calls_canceled bigint, call_duration_total bigint, call_duration_count bigint, unique_callers bigint, replies bigint, reply_latency_total numeric, ai_tasks bigint, ai_tokens bigint, ai_processing_ms_total numeric, ai_processing_count bigint, ai_judged bigint, ai_succeeded bigint, quota_exceeded bigint, after_hours bigint)
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    WITH tz AS (SELECT switchboard.stats_agent_tz($1) AS tz),
+    m AS (
+        SELECT (m.created_at AT TIME ZONE tz.tz)::date AS day, m.*
+          FROM switchboard.messages m, tz
+         WHERE m.agent_id = $1 AND (m.created_at AT TIME ZONE tz.tz)::date BETWEEN $2 AND $3
+    ), seq AS (
+        SELECT (m.created_at AT TIME ZONE tz.tz)::date AS day, m.direction, m.created_at,
+               lag(m.direction) OVER w AS p_dir, lag(m.created_at) OVER w AS p_at
+          FROM switchboard.messages m, tz
+         WHERE m.agent_id = $1 AND m.conversation_id IS NOT NULL AND m.decision = 'accepted'
+        WINDOW w AS (PARTITION BY m.conversation_id ORDER BY m.created_at, m.message_id)
+    ), c AS (
+        SELECT (c.started_at AT TIME ZONE tz.tz)::date AS day, c.*
+          FROM switchboard.calls c, tz
+         WHERE c.agent_id = $1 AND (c.started_at AT TIME ZONE tz.tz)::date BETWEEN $2 AND $3
+    ), parts AS (
+        SELECT m.day,
+               count(*) FILTER (WHERE m.direction = 'inbound') AS inbound,
+               count(*) FILTER (WHERE m.direction = 'inbound' AND m.decision = 'accepted') AS accepted,
+               count(*) FILTER (WHERE m.direction = 'inbound' AND m.decision = 'blocked') AS blocked,
+               count(*) FILTER (WHERE m.direction = 'inbound' AND m.decision = 'rate_limited') AS rate_limited,
+               count(*) FILTER (WHERE m.direction = 'inbound' AND m.decision = 'daily_limit') AS daily_limit,
+               count(*) FILTER (WHERE m.direction = 'inbound' AND m.decision = 'disabled') AS disabled,
+               count(*) FILTER (WHERE m.direction = 'outbound') AS outbound,
+               0::bigint AS new_conversations, 0::bigint AS new_sessions,
+               count(DISTINCT m.phone) FILTER (WHERE m.direction = 'inbound') AS unique_phones,
+               0::bigint AS calls_total, 0::bigint AS calls_answered, 0::bigint AS calls_completed,
+               0::bigint AS calls_failed, 0::bigint AS calls_busy, 0::bigint AS calls_no_answer,
+               0::bigint AS calls_canceled, 0::bigint AS call_duration_total,
+               0::bigint AS call_duration_count, 0::bigint AS unique_callers,
+               0::bigint AS replies, 0::numeric AS reply_latency_total,
+               count(*) FILTER (WHERE m.direction = 'outbound' AND switchboard.stats_is_task(m.metadata)) AS ai_tasks,
+               coalesce(sum(round((m.metadata ->> 'tokens_used')::numeric))
+                   FILTER (WHERE m.direction = 'outbound' AND jsonb_typeof(m.metadata -> 'tokens_used') = 'number'), 0) AS ai_tokens,
+               coalesce(sum((m.metadata ->> 'processing_ms')::numeric)
+                   FILTER (WHERE m.direction = 'outbound' AND jsonb_typeof(m.metadata -> 'processing_ms') = 'number'), 0) AS ai_processing_ms_total,
+               count(*) FILTER (WHERE m.direction = 'outbound' AND jsonb_typeof(m.metadata -> 'processing_ms') = 'number') AS ai_processing_count,
+               count(*) FILTER (WHERE m.direction = 'outbound' AND jsonb_typeof(m.metadata -> 'success') = 'boolean') AS ai_judged,
+               count(*) FILTER (WHERE m.direction = 'outbound' AND m.metadata -> 'success' = 'true'::jsonb) AS ai_succeeded,
+               count(*) FILTER (WHERE m.direction = 'inbound' AND m.decision = 'quota_exceeded') AS quota_exceeded,
+               count(*) FILTER (WHERE m.direction = 'inbound' AND m.after_hours) AS after_hours
+          FROM m GROUP BY m.day
+        UNION ALL
+        SELECT f.first_day, 0, 0, 0, 0, 0, 0, 0,
+               count(*) FILTER (WHERE f.kind = 'conversation'), count(*) FILTER (WHERE f.kind = 'session'),
+               0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+          FROM switchboard.stats_first f
+         WHERE f.agent_id = $1 AND f.first_day BETWEEN $2 AND $3
+         GROUP BY f.first_day
+        UNION ALL
+        SELECT s.day, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+               count(*), sum(extract(epoch FROM s.created_at) - extract(epoch FROM s.p_at)),
+               0, 0, 0, 0, 0, 0, 0, 0
+          FROM seq s
+         WHERE s.direction = 'outbound' AND s.p_dir = 'inbound' AND s.day BETWEEN $2 AND $3
+         GROUP BY s.day
+        UNION ALL
+        SELECT c.day, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+               count(*),
+               count(*) FILTER (WHERE c.answered_at IS NOT NULL OR c.status IN ('in_progress', 'completed')),
+               count(*) FILTER (WHERE c.status = 'completed'),
+               count(*) FILTER (WHERE c.status = 'failed'),
+               count(*) FILTER (WHERE c.status = 'busy'),
+               count(*) FILTER (WHERE c.status = 'no_answer'),
+               count(*) FILTER (WHERE c.status = 'canceled'),
+               coalesce(sum(c.duration_seconds) FILTER (WHERE c.status = 'completed'), 0),
+               count(c.duration_seconds) FILTER (WHERE c.status = 'completed'),
+               count(DISTINCT c.caller),
+               0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+          FROM c GROUP BY c.day
+    )
+    SELECT p.day, sum(p.inbound)::bigint, sum(p.accepted)::bigint, sum(p.blocked)::bigint, sum(p.rate_limited)::bigint, sum(p.daily_limit)::bigint, sum(p.disabled)::bigint, sum(p.outbound)::bigint, sum(p.new_conversations)::bigint, sum(p.new_sessions)::bigint, sum(p.unique_phones)::bigint, sum(p.calls_total)::bigint, sum(p.calls_answered)::bigint, sum(p.calls_completed)::bigint, sum(p.calls_failed)::bigint, sum(p.calls_busy)::bigint, sum(p.calls_no_answer)::bigint, sum(p.calls_canceled)::bigint, sum(p.call_duration_total)::bigint, sum(p.call_duration_count)::bigint, sum(p.unique_callers)::bigint, sum(p.replies)::bigint, sum(p.reply_latency_total)::numeric, sum(p.ai_tasks)::bigint, sum(p.ai_tokens)::bigint, sum(p.ai_processing_ms_total)::numeric, sum(p.ai_processing_count)::bigint, sum(p.ai_judged)::bigint, sum(p.ai_succeeded)::bigint, sum(p.quota_exceeded)::bigint, sum(p.after_hours)::bigint
+      FROM parts p GROUP BY p.day
+$$;
+COMMENT ON FUNCTION switchboard.stats_from_raw(uuid, date, date) IS
+    'helper: per-day counters of an agent recomputed from the raw messages and calls (new conversations/sessions from stats_first)';
