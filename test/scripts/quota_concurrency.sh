@@ -6,6 +6,8 @@
 #      accepted, the rest quota_exceeded, the counter equals the limit.
 #   2. 16 contacts of one tier, each by route_inbound from 2 connections at once:
 #      each contact's own limit holds exactly.
+#   3. the conversation exists, the contact does not yet: 32 racing messages
+#      still admit exactly the limit.
 # Ends with "N passed, N failed".
 set -u
 DB=sb_quota_concurrency
@@ -92,6 +94,21 @@ check "routed storm: 16 contacts x 3 accepted" 48 "$(echo "$out" | grep -c '^acc
 check "routed storm: 48 quota_exceeded" 48 "$(echo "$out" | grep -c '^quota_exceeded$')"
 check "routed storm: every contact's counter is 3" "16|3|3" \
       "$(q -c "select count(*) || '|' || min(monthly_requests) || '|' || max(monthly_requests) from switchboard.contacts where agent_id = '$A2'")"
+
+# 3. the conversation exists but the contact does not yet (opened by
+#    upsert_conversation, or before the update to 0.2.0): the first messages
+#    race to create the contact
+q -c "select switchboard.upsert_conversation('$A1', '+81 90 9999 0000')" >/dev/null
+q -c "update switchboard.tiers set monthly_limit = 5 where agent_id = '$A1' and tier = 'free'"
+sqls=()
+for i in $(seq 1 $N); do
+    sqls+=("select decision from switchboard.record_inbound('$A1', '+819099990000', 'first $i.1'); select decision from switchboard.record_inbound('$A1', '+819099990000', 'first $i.2');")
+done
+out=$(release "${sqls[@]}")
+check "existing conversation, new contact: no error" 0 "$(echo "$out" | grep -c ERROR)"
+check "existing conversation, new contact: exactly the limit (5) accepted" 5 "$(echo "$out" | grep -c '^accepted$')"
+check "existing conversation, new contact: the counter is the limit" 5 \
+      "$(q -c "select monthly_requests from switchboard.contacts where agent_id = '$A1' and phone = '+819099990000'")"
 
 psql -X -q -d postgres -c "drop database if exists $DB" >/dev/null
 echo "$passed passed, $failed failed"

@@ -810,6 +810,15 @@ Datum inbound_event(FunctionCallInfo fcinfo, Plan *plan, Datum key)
     Datum e164;
     Conversation conv;
     read_event(plan, key, raw, at, &agent, &e164, &conv, false);
+    if (conv.found && !conv.contact_found && agent.sms_enabled && !conv.blocked && plan != &event_lock_plan_010) {
+        // The conversation exists but its contact did not in this statement's
+        // snapshot: a message that held the conversation's lock before us may
+        // have created it.  Read again (we hold the lock now: a new snapshot
+        // sees it).  Once per contact, on its first message after the
+        // conversation was opened without one (upsert_conversation, record_call,
+        // a conversation from before 0.2.0).
+        read_event(plan, key, raw, at, &agent, &e164, &conv, false);
+    }
     Datum agent_id = agent.agent_id;
 
     Verdict v = {accepted, false, 0, false, 0};
