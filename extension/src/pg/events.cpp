@@ -119,10 +119,10 @@ Plan agent_plan = {nullptr,
 // read_event then raises normalize_phone's error from C, without a CONTEXT line), whether it is blocked, and the conversation, locked.  The
 // lock is taken even when the agent is disabled or the number blocked: rare
 // events, and one statement instead of two for the common one.
-// Since 0.2.0 also the contact's monthly counter (locked after the
-// conversation: read after the conversation lock was granted, it is current),
-// its tier's limit, whether the agent is open at $3, and the agent's id (the
-// routed form finds the agent by the dialed number, $1).
+// Since 0.2.0 also the contact's monthly counter and its tier's limit (not
+// locked: as of the statement's snapshot, see contact_lock_plan), whether the
+// agent is open at $3, and the agent's id (the routed form finds the agent by
+// the dialed number, $1).
 #define EVENT_COLUMNS                                                                               \
     "SELECT a.sms_enabled, a.auto_respond, a.welcome_message, a.session_timeout_minutes,"         \
     " a.max_daily_conversations, a.rate_limit_per_hour, a.timezone, n.e164,"                      \
@@ -141,7 +141,7 @@ Plan agent_plan = {nullptr,
     "   WHERE agent_id" Q_EQ "a.agent_id AND phone" Q_EQ "n.e164" LOCK ") AS c ON true"             \
     " LEFT JOIN LATERAL (SELECT phone, tier, monthly_requests, requests_month"                    \
     "   FROM switchboard.contacts"                                                                \
-    "   WHERE agent_id" Q_EQ "a.agent_id AND phone" Q_EQ "n.e164" LOCK ") AS k ON true"             \
+    "   WHERE agent_id" Q_EQ "a.agent_id AND phone" Q_EQ "n.e164) AS k ON true"                     \
     " LEFT JOIN LATERAL (SELECT monthly_limit FROM switchboard.tiers"                             \
     "   WHERE agent_id" Q_EQ "a.agent_id AND tier" Q_EQ "COALESCE(k.tier, 'free')) AS t ON true"
 #define WHERE_AGENT " WHERE a.agent_id" Q_EQ "$1"
@@ -173,6 +173,17 @@ Plan event_lock_plan_010 = {nullptr, EVENT_COLUMNS_010 EVENT_FROM_AGENT EVENT_JO
                             3, {UUIDOID, TEXTOID, TIMESTAMPTZOID}};
 Plan event_peek_plan_010 = {nullptr, EVENT_COLUMNS_010 EVENT_FROM_AGENT EVENT_JOINS_010("") WHERE_AGENT,
                             3, {UUIDOID, TEXTOID, TIMESTAMPTZOID}};
+
+// The contact's counter, locked and current, for a quota check: read only when
+// its tier has a limit and its conversation exists.  The event statement's
+// snapshot predates the wait for the conversation's lock, so the message ahead
+// (which held that lock) may have counted or created the contact since; this
+// statement, run with the conversation locked, sees it, and the lock keeps
+// set_contact_tier's upsert out while we decide.
+Plan contact_lock_plan = {nullptr,
+                          "SELECT monthly_requests, requests_month FROM switchboard.contacts"
+                          " WHERE agent_id" Q_EQ "$1 AND phone" Q_EQ "$2 FOR UPDATE",
+                          2, {UUIDOID, TEXTOID}};
 
 // route_inbound: the agent by the dialed number ($1, E.164), an active sms/both number.
 Plan route_lock_plan = {nullptr, EVENT_COLUMNS EVENT_FROM_NUMBER EVENT_JOINS(" FOR UPDATE") WHERE_NUMBER,
@@ -750,6 +761,29 @@ bool judge_quota(const Agent *agent, const Conversation *c, TimestampTz at, Datu
     return true;
 }
 
+// judge_quota on the current counter: for a limited tier on an existing
+// conversation, reads the contact again under its lock (contact_lock_plan).
+bool judge_quota_locked(const Agent *agent, Datum agent_id, Datum e164, Conversation *c, TimestampTz at,
+                        Datum month, Verdict *v)
+{
+    if (c->found && c->has_limit) {
+        Datum args[2] = {agent_id, e164};
+        run(&contact_lock_plan, args, nullptr, false, 0);
+        bool isnull;
+        c->contact_found = SPI_processed > 0;
+        c->monthly_requests = 0;
+        c->has_requests_month = false;
+        if (c->contact_found) {
+            Datum n = getdatum(1, &isnull);
+            c->monthly_requests = isnull ? 0 : DatumGetInt32(n);
+            Datum m = getdatum(2, &isnull);
+            c->has_requests_month = !isnull;
+            c->requests_month = isnull ? 0 : DatumGetDateADT(m);
+        }
+    }
+    return judge_quota(agent, c, at, month, v);
+}
+
 // Hourly limit on an existing conversation.
 void judge_rate(const Agent *agent, const Conversation *c, TimestampTz at, Verdict *v)
 {
@@ -810,15 +844,6 @@ Datum inbound_event(FunctionCallInfo fcinfo, Plan *plan, Datum key)
     Datum e164;
     Conversation conv;
     read_event(plan, key, raw, at, &agent, &e164, &conv, false);
-    if (conv.found && !conv.contact_found && agent.sms_enabled && !conv.blocked && plan != &event_lock_plan_010) {
-        // The conversation exists but its contact did not in this statement's
-        // snapshot: a message that held the conversation's lock before us may
-        // have created it.  Read again (we hold the lock now: a new snapshot
-        // sees it).  Once per contact, on its first message after the
-        // conversation was opened without one (upsert_conversation, record_call,
-        // a conversation from before 0.2.0).
-        read_event(plan, key, raw, at, &agent, &e164, &conv, false);
-    }
     Datum agent_id = agent.agent_id;
 
     Verdict v = {accepted, false, 0, false, 0};
@@ -831,7 +856,7 @@ Datum inbound_event(FunctionCallInfo fcinfo, Plan *plan, Datum key)
         v.decision = disabled;
     } else if (conv.blocked) {
         v.decision = blocked;
-    } else if (judge_quota(&agent, &conv, at, month, &v)) {
+    } else if (judge_quota_locked(&agent, agent_id, e164, &conv, at, month, &v)) {
         // quota_exceeded
     } else if (conv.found) {
         judge_rate(&agent, &conv, at, &v);
@@ -841,7 +866,7 @@ Datum inbound_event(FunctionCallInfo fcinfo, Plan *plan, Datum key)
         int opened = lock_day(agent_id, day);
         read_event(plan, key, raw, at, &agent, &e164, &conv, false);
         agent_id = agent.agent_id;
-        if (judge_quota(&agent, &conv, at, month, &v)) {
+        if (judge_quota_locked(&agent, agent_id, e164, &conv, at, month, &v)) {
             // quota_exceeded
         } else if (conv.found) {
             judge_rate(&agent, &conv, at, &v);
@@ -861,7 +886,7 @@ Datum inbound_event(FunctionCallInfo fcinfo, Plan *plan, Datum key)
                 agent_id = agent.agent_id;
                 if (!conv.found)
                     elog(ERROR, "switchboard: conversation vanished while opening it");
-                if (!judge_quota(&agent, &conv, at, month, &v))
+                if (!judge_quota_locked(&agent, agent_id, e164, &conv, at, month, &v))
                     judge_rate(&agent, &conv, at, &v);
             } else {
                 bool isnull;
