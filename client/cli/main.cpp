@@ -424,6 +424,8 @@ int cmd_ingest(sb::Client &db, std::vector<std::string> args) {
     for (auto d : {sb::Decision::accepted, sb::Decision::blocked, sb::Decision::disabled, sb::Decision::rate_limited,
                    sb::Decision::daily_limit})
         std::printf("  %-12s %8s\n", std::string(sb::to_string(d)).c_str(), fmt_count(decisions[d]).c_str());
+    if (decisions[sb::Decision::quota_exceeded])  // 0.2.0: only agents with tiers
+        std::printf("  %-12s %8s\n", "quota_exceeded", fmt_count(decisions[sb::Decision::quota_exceeded]).c_str());
     std::printf("  new conversations %s, welcome replies %s\n", fmt_count(new_conversations).c_str(),
                 fmt_count(replies).c_str());
     std::printf("call events  %8s  (%s new calls)\n", fmt_count(calls).c_str(), fmt_count(new_calls).c_str());

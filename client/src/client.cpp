@@ -34,7 +34,7 @@ const std::vector<Statement> &statements() {
          std::string("select r.decision, r.conversation_id, r.session_id, r.message_id, "
                      "r.is_new_conversation, r.is_new_session, r.reply, ") +
              kRetryUs +
-             ", r.remaining "
+             ", r.remaining, r.after_hours, r.quota_remaining "
              "from switchboard.record_inbound($1::uuid, $2::text, $3::text, coalesce($4::jsonb, '{}'), "
              "coalesce($5::timestamptz, now())) as r"},
         {"sb_record_outbound",
@@ -56,7 +56,7 @@ const std::vector<Statement> &statements() {
          std::string("select b.ord, r.decision, r.conversation_id, r.session_id, r.message_id, "
                      "r.is_new_conversation, r.is_new_session, r.reply, ") +
              kRetryUs +
-             ", r.remaining, null::text, null::text, null::text "
+             ", r.remaining, r.after_hours, r.quota_remaining, null::text, null::text, null::text "
              "from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[]) "
              "with ordinality as b(agent_id, phone, body, metadata, at, ord) "
              "cross join lateral switchboard.record_inbound(b.agent_id, b.phone, b.body, "
@@ -128,6 +128,7 @@ create or replace function pg_temp.sb_record_inbound_each(
     out ord bigint, out decision text, out conversation_id uuid, out session_id uuid,
     out message_id bigint, out is_new_conversation boolean, out is_new_session boolean,
     out reply text, out retry_after_us bigint, out remaining integer,
+    out after_hours boolean, out quota_remaining integer,
     out err_sqlstate text, out err_message text, out err_detail text)
 returns setof record language plpgsql set search_path = pg_catalog, pg_temp as $f$
 begin
@@ -137,9 +138,9 @@ begin
         begin
             select x.decision, x.conversation_id, x.session_id, x.message_id, x.is_new_conversation,
                    x.is_new_session, x.reply, (extract(epoch from x.retry_after) * 1000000)::bigint,
-                   x.remaining
+                   x.remaining, x.after_hours, x.quota_remaining
               into decision, conversation_id, session_id, message_id, is_new_conversation,
-                   is_new_session, reply, retry_after_us, remaining
+                   is_new_session, reply, retry_after_us, remaining, after_hours, quota_remaining
               from switchboard.record_inbound(agent_ids[i], phones[i], bodies[i],
                                               coalesce(metas[i]::jsonb, '{}'), coalesce(ats[i], now())) as x;
         exception when data_exception or integrity_constraint_violation or plpgsql_error then
@@ -147,7 +148,7 @@ begin
                                     err_detail = pg_exception_detail;
             decision := null; conversation_id := null; session_id := null; message_id := null;
             is_new_conversation := null; is_new_session := null; reply := null;
-            retry_after_us := null; remaining := null;
+            retry_after_us := null; remaining := null; after_hours := null; quota_remaining := null;
         end;
         return next;
     end loop;
@@ -338,6 +339,8 @@ InboundResult inbound_from(const pqxx::row &r, int base) {
     x.reply = opt<std::string>(r[base + 6]);
     x.retry_after = opt_us(r[base + 7]);
     x.remaining = opt<int>(r[base + 8]);
+    x.after_hours = opt<bool>(r[base + 9]).value_or(false);
+    x.quota_remaining = opt<int>(r[base + 10]);
     return x;
 }
 

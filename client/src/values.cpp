@@ -226,13 +226,14 @@ std::string_view to_string(Decision d) noexcept {
         case Decision::disabled: return "disabled";
         case Decision::rate_limited: return "rate_limited";
         case Decision::daily_limit: return "daily_limit";
+        case Decision::quota_exceeded: return "quota_exceeded";
     }
     return "?";
 }
 
 std::optional<Decision> parse_decision(std::string_view t) noexcept {
     for (auto d : {Decision::accepted, Decision::blocked, Decision::disabled, Decision::rate_limited,
-                   Decision::daily_limit})
+                   Decision::daily_limit, Decision::quota_exceeded})
         if (to_string(d) == t) return d;
     return std::nullopt;
 }

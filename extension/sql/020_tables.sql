@@ -19,7 +19,9 @@ CREATE TABLE switchboard.agents (
     default_region          text NOT NULL DEFAULT 'US' CHECK (default_region ~ '^[A-Z]{2}$'),
     timezone                text NOT NULL DEFAULT 'UTC',
     created_at              timestamptz NOT NULL DEFAULT now(),
-    updated_at              timestamptz NOT NULL DEFAULT now()
+    updated_at              timestamptz NOT NULL DEFAULT now(),
+    -- 0.2.0: the reply to an inbound message outside business hours (NULL: the welcome rule)
+    after_hours_message     text
 );
 CREATE INDEX agents_owner_id_idx ON switchboard.agents (owner_id);
 COMMENT ON TABLE switchboard.agents IS
@@ -69,8 +71,12 @@ CREATE TABLE switchboard.messages (
     body            text NOT NULL DEFAULT '',
     metadata        jsonb NOT NULL DEFAULT '{}',
     decision        text NOT NULL DEFAULT 'accepted'
-                    CHECK (decision IN ('accepted', 'blocked', 'disabled', 'rate_limited', 'daily_limit')),
+                    CONSTRAINT messages_decision_check
+                    CHECK (decision IN ('accepted', 'blocked', 'disabled', 'rate_limited', 'daily_limit',
+                                        'quota_exceeded')),
     created_at      timestamptz NOT NULL DEFAULT now(),
+    -- 0.2.0: received outside the agent's business hours (business_hours, closed_dates)
+    after_hours     boolean NOT NULL DEFAULT false,
     PRIMARY KEY (agent_id, message_id)
 );
 -- message_id last: the analytics trigger's neighbour probes (ORDER BY created_at,

@@ -10,11 +10,11 @@ CREATE FUNCTION switchboard.record_inbound(
     at timestamptz DEFAULT now())
 RETURNS TABLE (decision text, conversation_id uuid, session_id uuid, message_id bigint,
                is_new_conversation boolean, is_new_session boolean, reply text,
-               retry_after interval, remaining integer)
+               retry_after interval, remaining integer, after_hours boolean, quota_remaining integer)
 AS 'MODULE_PATHNAME', 'record_inbound'
 LANGUAGE C VOLATILE ROWS 1;
 COMMENT ON FUNCTION switchboard.record_inbound(uuid, text, text, jsonb, timestamptz) IS
-    'one inbound SMS in one call: normalize, enabled, blocked, hourly limit, daily limit, upsert the conversation, store the message (rejected ones too)';
+    'one inbound SMS in one call: normalize, enabled, blocked, monthly quota, hourly limit, daily limit, upsert the conversation, count for the contact, store the message (rejected ones too) with after_hours';
 
 CREATE FUNCTION switchboard.record_outbound(
     agent_id uuid, conversation_id uuid, body text, metadata jsonb DEFAULT '{}',

@@ -352,3 +352,650 @@ BEGIN
     RETURN total;
 END
 $fn$;
+
+-- issue 8: routing by dialed number, business hours, tiered monthly quotas ----
+-- (extension/sql/020_tables.sql, 030_events.sql, 050_routing.sql)
+
+ALTER TABLE switchboard.agents ADD COLUMN after_hours_message text;
+ALTER TABLE switchboard.messages DROP CONSTRAINT messages_decision_check;
+ALTER TABLE switchboard.messages ADD CONSTRAINT messages_decision_check
+    CHECK (decision IN ('accepted', 'blocked', 'disabled', 'rate_limited', 'daily_limit',
+                        'quota_exceeded'));
+ALTER TABLE switchboard.messages ADD COLUMN after_hours boolean NOT NULL DEFAULT false;
+
+-- record_inbound gains after_hours and quota_remaining: a new result type
+DROP FUNCTION switchboard.record_inbound(uuid, text, text, jsonb, timestamptz);
+CREATE FUNCTION switchboard.record_inbound(
+    agent_id uuid, from_phone text, body text, metadata jsonb DEFAULT '{}',
+    at timestamptz DEFAULT now())
+RETURNS TABLE (decision text, conversation_id uuid, session_id uuid, message_id bigint,
+               is_new_conversation boolean, is_new_session boolean, reply text,
+               retry_after interval, remaining integer, after_hours boolean, quota_remaining integer)
+AS 'MODULE_PATHNAME', 'record_inbound'
+LANGUAGE C VOLATILE ROWS 1;
+COMMENT ON FUNCTION switchboard.record_inbound(uuid, text, text, jsonb, timestamptz) IS
+    'one inbound SMS in one call: normalize, enabled, blocked, monthly quota, hourly limit, daily limit, upsert the conversation, count for the contact, store the message (rejected ones too) with after_hours';
+
+
+CREATE TABLE switchboard.phone_numbers (
+    number        text PRIMARY KEY CHECK (number ~ '^\+[1-9][0-9]{2,19}$'),
+    agent_id      uuid NOT NULL REFERENCES switchboard.agents ON DELETE CASCADE,
+    friendly_name text,
+    kind          text NOT NULL DEFAULT 'both' CHECK (kind IN ('sms', 'voice', 'both')),
+    is_active     boolean NOT NULL DEFAULT true,
+    created_at    timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX phone_numbers_agent_id_idx ON switchboard.phone_numbers (agent_id);
+COMMENT ON TABLE switchboard.phone_numbers IS
+    'the numbers provisioned for agents: a dialed number routes to one agent (keyed by the number alone, a Citus reference table)';
+
+-- day_of_week as extract(dow): 0 = Sunday.  An interval whose close_time is
+-- earlier than its open_time runs overnight into the next day; close_time
+-- 24:00 closes at midnight.  A row with is_closed = true opens nothing.
+CREATE TABLE switchboard.business_hours (
+    agent_id    uuid NOT NULL REFERENCES switchboard.agents ON DELETE CASCADE,
+    hours_id    bigint GENERATED ALWAYS AS IDENTITY,
+    day_of_week smallint NOT NULL CHECK (day_of_week BETWEEN 0 AND 6),
+    open_time   time,
+    close_time  time,
+    is_closed   boolean NOT NULL DEFAULT false,
+    PRIMARY KEY (agent_id, hours_id),
+    CONSTRAINT business_hours_interval_check
+        CHECK (is_closed OR (open_time IS NOT NULL AND close_time IS NOT NULL AND open_time <> close_time))
+);
+CREATE INDEX business_hours_day_idx ON switchboard.business_hours (agent_id, day_of_week);
+COMMENT ON TABLE switchboard.business_hours IS
+    'opening intervals per weekday (0 = Sunday) in the agent''s timezone, several a day, overnight when close_time < open_time; an agent without rows is always open';
+
+CREATE TABLE switchboard.closed_dates (
+    agent_id   uuid NOT NULL REFERENCES switchboard.agents ON DELETE CASCADE,
+    day        date NOT NULL,
+    reason     text,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (agent_id, day)
+);
+COMMENT ON TABLE switchboard.closed_dates IS
+    'days (the agent''s timezone) the agent is closed, e.g. holidays: the intervals starting that day do not open';
+
+CREATE TABLE switchboard.tiers (
+    agent_id      uuid NOT NULL REFERENCES switchboard.agents ON DELETE CASCADE,
+    tier          text NOT NULL CHECK (tier ~ '^[a-z0-9][a-z0-9_-]{0,39}$'),
+    monthly_limit integer NOT NULL CHECK (monthly_limit >= 0),
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (agent_id, tier)
+);
+COMMENT ON TABLE switchboard.tiers IS
+    'accepted inbound messages a contact of a tier may send per calendar month (agent''s timezone); a tier without a row is unlimited';
+
+CREATE TABLE switchboard.contacts (
+    agent_id         uuid NOT NULL REFERENCES switchboard.agents ON DELETE CASCADE,
+    phone            text NOT NULL CHECK (phone ~ '^\+[1-9][0-9]{2,19}$'),
+    tier             text NOT NULL DEFAULT 'free' CHECK (tier ~ '^[a-z0-9][a-z0-9_-]{0,39}$'),
+    display_name     text,
+    total_requests   bigint NOT NULL DEFAULT 0,
+    monthly_requests integer NOT NULL DEFAULT 0,
+    -- the month monthly_requests counts (its first day, agent's timezone): a
+    -- message of a later month starts the count again, no job resets it
+    requests_month   date,
+    last_active_at   timestamptz,
+    preferences      jsonb NOT NULL DEFAULT '{}',
+    created_at       timestamptz NOT NULL DEFAULT now(),
+    updated_at       timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (agent_id, phone)
+) WITH (fillfactor = 80);  -- the per-message counter update stays HOT
+COMMENT ON TABLE switchboard.contacts IS
+    'one row per person who talks to an agent (created by the first accepted message or set_contact_tier): tier and request counters';
+
+CREATE FUNCTION switchboard.phone_column_normalize() RETURNS trigger
+AS 'MODULE_PATHNAME', 'phone_column_normalize'
+LANGUAGE C;
+COMMENT ON FUNCTION switchboard.phone_column_normalize() IS
+    'internal trigger: stores the column named by its argument in E.164, read with the agent''s default_region';
+CREATE TRIGGER phone_numbers_normalize BEFORE INSERT OR UPDATE OF agent_id, number
+    ON switchboard.phone_numbers FOR EACH ROW EXECUTE FUNCTION switchboard.phone_column_normalize('number');
+COMMENT ON TRIGGER phone_numbers_normalize ON switchboard.phone_numbers IS
+    'stores the number in E.164 (any spelling, the agent''s default_region; 22023 on a bad number)';
+CREATE TRIGGER contacts_normalize BEFORE INSERT OR UPDATE OF agent_id, phone
+    ON switchboard.contacts FOR EACH ROW EXECUTE FUNCTION switchboard.phone_column_normalize('phone');
+COMMENT ON TRIGGER contacts_normalize ON switchboard.contacts IS
+    'stores the phone in E.164 (any spelling, the agent''s default_region; 22023 on a bad number)';
+
+-- Functions -------------------------------------------------------------------
+
+CREATE FUNCTION switchboard.route_inbound(
+    to_phone text, from_phone text, body text, metadata jsonb DEFAULT '{}',
+    at timestamptz DEFAULT now())
+RETURNS TABLE (decision text, conversation_id uuid, session_id uuid, message_id bigint,
+               is_new_conversation boolean, is_new_session boolean, reply text,
+               retry_after interval, remaining integer, after_hours boolean,
+               quota_remaining integer, agent_id uuid)
+AS 'MODULE_PATHNAME', 'route_inbound'
+LANGUAGE C VOLATILE ROWS 1;
+COMMENT ON FUNCTION switchboard.route_inbound(text, text, text, jsonb, timestamptz) IS
+    'one inbound SMS routed by the dialed number (an active sms or both number, else P0002): record_inbound for its agent, plus agent_id';
+
+CREATE FUNCTION switchboard.route_call(
+    to_phone text, call_sid text, from_phone text, status text, at timestamptz DEFAULT now(),
+    duration_seconds integer DEFAULT NULL, metadata jsonb DEFAULT '{}')
+RETURNS TABLE (call_id bigint, conversation_id uuid, status text, is_new_call boolean,
+               agent_id uuid, after_hours boolean)
+AS 'MODULE_PATHNAME', 'route_call'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION switchboard.route_call(text, text, text, text, timestamptz, integer, jsonb) IS
+    'a provider call event routed by the dialed number (an active voice or both number, else P0002): record_call for its agent, plus agent_id and after_hours';
+
+CREATE FUNCTION switchboard.is_open(agent_id uuid, at timestamptz DEFAULT now())
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'is_open'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION switchboard.is_open(uuid, timestamptz) IS
+    'whether the agent is open at `at` by its business_hours and closed_dates (agent''s timezone); always open without hours';
+
+CREATE FUNCTION switchboard.set_contact_tier(agent_id uuid, phone text, tier text)
+RETURNS switchboard.contacts
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    region text;
+    e164 text;
+    t text := lower(btrim(tier));
+    result switchboard.contacts;
+BEGIN
+    IF agent_id IS NULL OR phone IS NULL OR tier IS NULL THEN
+        RAISE EXCEPTION 'set_contact_tier: arguments must not be null' USING ERRCODE = '22004';
+    END IF;
+    SELECT a.default_region INTO region FROM switchboard.agents a
+     WHERE a.agent_id OPERATOR(pg_catalog.=) set_contact_tier.agent_id;
+    IF NOT FOUND THEN
+        PERFORM switchboard.agent_not_found(set_contact_tier.agent_id);
+    END IF;
+    IF t !~ '^[a-z0-9][a-z0-9_-]{0,39}$' THEN
+        RAISE EXCEPTION 'invalid tier "%"', pg_catalog.left(tier, 100) USING ERRCODE = '22023',
+            DETAIL = 'A tier is 1 to 40 lower-case letters, digits, _ or -, starting with a letter or digit.';
+    END IF;
+    e164 := switchboard.normalize_phone(phone, region);
+    INSERT INTO switchboard.contacts AS k (agent_id, phone, tier)
+    VALUES (set_contact_tier.agent_id, e164, t)
+    ON CONFLICT ON CONSTRAINT contacts_pkey
+    DO UPDATE SET tier = excluded.tier, updated_at = pg_catalog.now()
+    RETURNING k.* INTO result;
+    RETURN result;
+END
+$$;
+COMMENT ON FUNCTION switchboard.set_contact_tier(uuid, text, text) IS
+    'sets the tier of the agent''s contact (any spelling of the phone, tier case-insensitive), creating the contact; returns it';
+
+-- issue 8, analytics: quota_exceeded and after_hours counters in the daily stats
+-- (extension/sql/040_stats.sql: new columns at the end, the trigger, the fold,
+-- the readers and the rebuild; readers whose result gained columns are recreated)
+ALTER TABLE switchboard.stats_daily ADD COLUMN quota_exceeded bigint NOT NULL DEFAULT 0,
+                                    ADD COLUMN after_hours bigint NOT NULL DEFAULT 0;
+ALTER TABLE switchboard.stats_delta ADD COLUMN quota_exceeded bigint NOT NULL DEFAULT 0,
+                                    ADD COLUMN after_hours bigint NOT NULL DEFAULT 0;
+
+-- The message trigger (native since the statsperf section above) counts them
+-- itself; the fold, the rebuild and the readers are recreated with the new
+-- columns (readers whose result gained columns are dropped and created again).
+
+CREATE OR REPLACE FUNCTION switchboard.stats_fold(a uuid) RETURNS bigint
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    n bigint;
+    cdays date[];
+BEGIN
+    WITH d AS (
+        DELETE FROM switchboard.stats_delta s WHERE s.agent_id = a RETURNING s.*
+    ), c AS (
+        INSERT INTO switchboard.stats_daily_category AS t (agent_id, day, category, tasks, tokens, judged, succeeded)
+        SELECT d.agent_id, d.day, d.category, sum(d.ai_tasks), sum(d.ai_tokens), sum(d.ai_judged), sum(d.ai_succeeded)
+          FROM d WHERE d.category IS NOT NULL
+         GROUP BY d.agent_id, d.day, d.category
+        ON CONFLICT (agent_id, day, category) DO UPDATE SET
+            tasks = t.tasks + excluded.tasks, tokens = t.tokens + excluded.tokens,
+            judged = t.judged + excluded.judged, succeeded = t.succeeded + excluded.succeeded
+    ), f AS (
+        INSERT INTO switchboard.stats_daily AS t (agent_id, day, inbound, accepted, blocked, rate_limited, daily_limit, disabled, outbound, new_conversations, new_sessions, unique_phones, calls_total, calls_answered, calls_completed, calls_failed, calls_busy, calls_no_answer, calls_canceled, call_duration_total, call_duration_count, unique_callers, replies, reply_latency_total, ai_tasks, ai_tokens, ai_processing_ms_total, ai_processing_count, ai_judged, ai_succeeded, quota_exceeded, after_hours)
+        SELECT d.agent_id, d.day, sum(inbound), sum(accepted), sum(blocked), sum(rate_limited), sum(daily_limit), sum(disabled), sum(outbound), sum(new_conversations), sum(new_sessions), sum(unique_phones), sum(calls_total), sum(calls_answered), sum(calls_completed), sum(calls_failed), sum(calls_busy), sum(calls_no_answer), sum(calls_canceled), sum(call_duration_total), sum(call_duration_count), sum(unique_callers), sum(replies), sum(reply_latency_total), sum(ai_tasks), sum(ai_tokens), sum(ai_processing_ms_total), sum(ai_processing_count), sum(ai_judged), sum(ai_succeeded), sum(quota_exceeded), sum(after_hours)
+          FROM d GROUP BY d.agent_id, d.day
+        ON CONFLICT (agent_id, day) DO UPDATE SET
+        inbound = t.inbound + excluded.inbound,
+        accepted = t.accepted + excluded.accepted,
+        blocked = t.blocked + excluded.blocked,
+        rate_limited = t.rate_limited + excluded.rate_limited,
+        daily_limit = t.daily_limit + excluded.daily_limit,
+        disabled = t.disabled + excluded.disabled,
+        outbound = t.outbound + excluded.outbound,
+        new_conversations = t.new_conversations + excluded.new_conversations,
+        new_sessions = t.new_sessions + excluded.new_sessions,
+        unique_phones = t.unique_phones + excluded.unique_phones,
+        calls_total = t.calls_total + excluded.calls_total,
+        calls_answered = t.calls_answered + excluded.calls_answered,
+        calls_completed = t.calls_completed + excluded.calls_completed,
+        calls_failed = t.calls_failed + excluded.calls_failed,
+        calls_busy = t.calls_busy + excluded.calls_busy,
+        calls_no_answer = t.calls_no_answer + excluded.calls_no_answer,
+        calls_canceled = t.calls_canceled + excluded.calls_canceled,
+        call_duration_total = t.call_duration_total + excluded.call_duration_total,
+        call_duration_count = t.call_duration_count + excluded.call_duration_count,
+        unique_callers = t.unique_callers + excluded.unique_callers,
+        replies = t.replies + excluded.replies,
+        reply_latency_total = t.reply_latency_total + excluded.reply_latency_total,
+        ai_tasks = t.ai_tasks + excluded.ai_tasks,
+        ai_tokens = t.ai_tokens + excluded.ai_tokens,
+        ai_processing_ms_total = t.ai_processing_ms_total + excluded.ai_processing_ms_total,
+        ai_processing_count = t.ai_processing_count + excluded.ai_processing_count,
+        ai_judged = t.ai_judged + excluded.ai_judged,
+        ai_succeeded = t.ai_succeeded + excluded.ai_succeeded,
+        quota_exceeded = t.quota_exceeded + excluded.quota_exceeded,
+        after_hours = t.after_hours + excluded.after_hours
+    )
+    SELECT count(*), array_agg(DISTINCT d.day) FILTER (WHERE d.category IS NOT NULL) INTO n, cdays FROM d;
+    IF cdays IS NOT NULL THEN
+        UPDATE switchboard.stats_daily t SET categories = coalesce((SELECT jsonb_object_agg(k.category, jsonb_build_object(
+                   'tasks', k.tasks, 'tokens', k.tokens, 'judged', k.judged, 'succeeded', k.succeeded))
+                   FILTER (WHERE k.tasks <> 0 OR k.tokens <> 0 OR k.judged <> 0 OR k.succeeded <> 0)
+              FROM switchboard.stats_daily_category k WHERE k.agent_id = t.agent_id AND k.day = t.day), '{}')
+         WHERE t.agent_id = a AND t.day = ANY (cdays);
+    END IF;
+    RETURN n;
+END
+$fn$;
+COMMENT ON FUNCTION switchboard.stats_fold(uuid) IS
+    'helper: folds one agent''s staged deltas into stats_daily and stats_daily_category';
+
+CREATE OR REPLACE FUNCTION switchboard.rebuild_stats(agent_id uuid DEFAULT NULL, "from" date DEFAULT NULL,
+                                          "to" date DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    a uuid;
+    tz text;
+    horizon timestamptz;
+    lo date;
+    lo_h date;
+    hi date := coalesce($3, 'infinity'::date);
+    n bigint;
+    total bigint := 0;
+BEGIN
+    IF $1 IS NOT NULL THEN
+        PERFORM switchboard.stats_check_agent($1);
+    END IF;
+    -- writers wait until the rebuild commits, so no event is counted twice or lost
+    LOCK TABLE switchboard.messages, switchboard.calls IN SHARE MODE;
+    FOR a, tz IN SELECT g.agent_id, g.timezone FROM switchboard.agents g
+                  WHERE $1 IS NULL OR g.agent_id = $1 ORDER BY g.agent_id LOOP
+        PERFORM pg_advisory_xact_lock(1398145877, hashtext(a::text));
+        PERFORM switchboard.stats_fold(a);
+        lo_h := '-infinity'::date;
+        horizon := NULL;
+        SELECT h.purged_before INTO horizon FROM switchboard.stats_horizon h WHERE h.agent_id = a;
+        IF horizon IS NOT NULL THEN
+            -- the first day that starts at or after the purge horizon: earlier
+            -- days lost raw rows, so their rollups stay as they are
+            lo_h := (horizon AT TIME ZONE tz)::date
+                    + CASE WHEN ((horizon AT TIME ZONE tz)::date::timestamp AT TIME ZONE tz) < horizon
+                           THEN 1 ELSE 0 END;
+        END IF;
+        lo := greatest(coalesce($2, '-infinity'::date), lo_h);
+        CONTINUE WHEN lo > hi;
+
+        -- first messages of conversations and sessions (those of purged history stay)
+        DELETE FROM switchboard.stats_first f
+         WHERE f.agent_id = a AND (horizon IS NULL OR f.first_at >= horizon);
+        INSERT INTO switchboard.stats_first
+        SELECT DISTINCT ON (m.conversation_id) a, 'conversation', m.conversation_id, m.created_at, m.message_id,
+               (m.created_at AT TIME ZONE tz)::date
+          FROM switchboard.messages m
+         WHERE m.agent_id = a AND m.conversation_id IS NOT NULL
+         ORDER BY m.conversation_id, m.created_at, m.message_id
+        ON CONFLICT DO NOTHING;
+        INSERT INTO switchboard.stats_first
+        SELECT DISTINCT ON (m.session_id) a, 'session', m.session_id, m.created_at, m.message_id,
+               (m.created_at AT TIME ZONE tz)::date
+          FROM switchboard.messages m
+         WHERE m.agent_id = a AND m.conversation_id IS NOT NULL AND m.session_id IS NOT NULL
+         ORDER BY m.session_id, m.created_at, m.message_id
+        ON CONFLICT DO NOTHING;
+
+        -- firsts were recomputed for every day: keep the days outside the
+        -- range in step (a first message may have moved in or out of them)
+        UPDATE switchboard.stats_daily s SET new_conversations = 0, new_sessions = 0
+         WHERE s.agent_id = a AND s.day >= lo_h AND s.day NOT BETWEEN lo AND hi
+           AND (s.new_conversations <> 0 OR s.new_sessions <> 0);
+        INSERT INTO switchboard.stats_daily AS t (agent_id, day, new_conversations, new_sessions)
+        SELECT a, f.first_day, count(*) FILTER (WHERE f.kind = 'conversation'),
+               count(*) FILTER (WHERE f.kind = 'session')
+          FROM switchboard.stats_first f
+         WHERE f.agent_id = a AND f.first_day >= lo_h AND f.first_day NOT BETWEEN lo AND hi
+         GROUP BY f.first_day
+        ON CONFLICT ON CONSTRAINT stats_daily_pkey DO UPDATE SET
+            new_conversations = excluded.new_conversations, new_sessions = excluded.new_sessions;
+
+        DELETE FROM switchboard.stats_daily s WHERE s.agent_id = a AND s.day BETWEEN lo AND hi;
+        DELETE FROM switchboard.stats_daily_category s WHERE s.agent_id = a AND s.day BETWEEN lo AND hi;
+        DELETE FROM switchboard.stats_seen s WHERE s.agent_id = a AND s.day BETWEEN lo AND hi;
+
+        INSERT INTO switchboard.stats_seen (agent_id, kind, day, value)
+        SELECT DISTINCT a, 'phone', (m.created_at AT TIME ZONE tz)::date, m.phone
+          FROM switchboard.messages m
+         WHERE m.agent_id = a AND m.direction = 'inbound'
+           AND (m.created_at AT TIME ZONE tz)::date BETWEEN lo AND hi;
+        INSERT INTO switchboard.stats_seen (agent_id, kind, day, value)
+        SELECT DISTINCT a, 'caller', (c.started_at AT TIME ZONE tz)::date, c.caller
+          FROM switchboard.calls c
+         WHERE c.agent_id = a AND (c.started_at AT TIME ZONE tz)::date BETWEEN lo AND hi;
+
+        INSERT INTO switchboard.stats_daily (agent_id, day, inbound, accepted, blocked, rate_limited, daily_limit, disabled, outbound, new_conversations, new_sessions, unique_phones, calls_total, calls_answered, calls_completed, calls_failed, calls_busy, calls_no_answer, calls_canceled, call_duration_total, call_duration_count, unique_callers, replies, reply_latency_total, ai_tasks, ai_tokens, ai_processing_ms_total, ai_processing_count, ai_judged, ai_succeeded, quota_exceeded, after_hours)
+        SELECT a, r.day, r.inbound, r.accepted, r.blocked, r.rate_limited, r.daily_limit, r.disabled, r.outbound, r.new_conversations, r.new_sessions, r.unique_phones, r.calls_total, r.calls_answered, r.calls_completed, r.calls_failed, r.calls_busy, r.calls_no_answer, r.calls_canceled, r.call_duration_total, r.call_duration_count, r.unique_callers, r.replies, r.reply_latency_total, r.ai_tasks, r.ai_tokens, r.ai_processing_ms_total, r.ai_processing_count, r.ai_judged, r.ai_succeeded, r.quota_exceeded, r.after_hours
+          FROM switchboard.stats_from_raw(a, lo, hi) r;
+        GET DIAGNOSTICS n = ROW_COUNT;
+        total := total + n;
+
+        INSERT INTO switchboard.stats_daily_category (agent_id, day, category, tasks, tokens, judged, succeeded)
+        SELECT a, (m.created_at AT TIME ZONE tz)::date, m.metadata ->> 'category', count(*),
+               coalesce(sum(round((m.metadata ->> 'tokens_used')::numeric))
+                   FILTER (WHERE jsonb_typeof(m.metadata -> 'tokens_used') = 'number'), 0),
+               count(*) FILTER (WHERE jsonb_typeof(m.metadata -> 'success') = 'boolean'),
+               count(*) FILTER (WHERE m.metadata -> 'success' = 'true'::jsonb)
+          FROM switchboard.messages m
+         WHERE m.agent_id = a AND m.direction = 'outbound'
+           AND jsonb_typeof(m.metadata -> 'category') = 'string'
+           AND (m.created_at AT TIME ZONE tz)::date BETWEEN lo AND hi
+         GROUP BY 2, 3;
+        UPDATE switchboard.stats_daily t SET categories = coalesce((SELECT jsonb_object_agg(k.category, jsonb_build_object(
+                   'tasks', k.tasks, 'tokens', k.tokens, 'judged', k.judged, 'succeeded', k.succeeded))
+                   FILTER (WHERE k.tasks <> 0 OR k.tokens <> 0 OR k.judged <> 0 OR k.succeeded <> 0)
+              FROM switchboard.stats_daily_category k WHERE k.agent_id = t.agent_id AND k.day = t.day), '{}')
+         WHERE t.agent_id = a AND t.day BETWEEN lo AND hi
+           AND EXISTS (SELECT FROM switchboard.stats_daily_category k WHERE k.agent_id = a AND k.day = t.day);
+    END LOOP;
+    RETURN total;
+END
+$fn$;
+COMMENT ON FUNCTION switchboard.rebuild_stats(uuid, date, date) IS
+    'recomputes the daily rollups of one agent (or all) over a day range (default all) from the raw rows; days whose raw rows were purged keep their rollups; returns the day rows written';
+
+DROP FUNCTION switchboard.stats_days(uuid, date, date);
+CREATE FUNCTION switchboard.stats_days(agent_id uuid, lo date, hi date)
+RETURNS TABLE (day date, inbound bigint, accepted bigint, blocked bigint, rate_limited bigint, daily_limit bigint, disabled bigint, outbound bigint, new_conversations bigint, new_sessions bigint, unique_phones bigint, calls_total bigint, calls_answered bigint, calls_completed bigint, calls_failed bigint, calls_busy bigint, calls_no_answer bigint, calls_canceled bigint, call_duration_total bigint, call_duration_count bigint, unique_callers bigint, replies bigint, reply_latency_total numeric, ai_tasks bigint, ai_tokens bigint, ai_processing_ms_total numeric, ai_processing_count bigint, ai_judged bigint, ai_succeeded bigint, categories jsonb, quota_exceeded bigint, after_hours bigint)
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
+#variable_conflict use_column
+BEGIN
+    -- one row per day: the folded row (stats_daily has one per day, so no
+    -- aggregate over it) plus whatever of the day is still staged (few rows:
+    -- readers and writers fold); categories aggregated per day
+    RETURN QUERY
+    WITH st AS (
+        SELECT s.day,
+               sum(s.inbound)::bigint AS inbound,
+               sum(s.accepted)::bigint AS accepted,
+               sum(s.blocked)::bigint AS blocked,
+               sum(s.rate_limited)::bigint AS rate_limited,
+               sum(s.daily_limit)::bigint AS daily_limit,
+               sum(s.disabled)::bigint AS disabled,
+               sum(s.outbound)::bigint AS outbound,
+               sum(s.new_conversations)::bigint AS new_conversations,
+               sum(s.new_sessions)::bigint AS new_sessions,
+               sum(s.unique_phones)::bigint AS unique_phones,
+               sum(s.calls_total)::bigint AS calls_total,
+               sum(s.calls_answered)::bigint AS calls_answered,
+               sum(s.calls_completed)::bigint AS calls_completed,
+               sum(s.calls_failed)::bigint AS calls_failed,
+               sum(s.calls_busy)::bigint AS calls_busy,
+               sum(s.calls_no_answer)::bigint AS calls_no_answer,
+               sum(s.calls_canceled)::bigint AS calls_canceled,
+               sum(s.call_duration_total)::bigint AS call_duration_total,
+               sum(s.call_duration_count)::bigint AS call_duration_count,
+               sum(s.unique_callers)::bigint AS unique_callers,
+               sum(s.replies)::bigint AS replies,
+               sum(s.reply_latency_total)::numeric AS reply_latency_total,
+               sum(s.ai_tasks)::bigint AS ai_tasks,
+               sum(s.ai_tokens)::bigint AS ai_tokens,
+               sum(s.ai_processing_ms_total)::numeric AS ai_processing_ms_total,
+               sum(s.ai_processing_count)::bigint AS ai_processing_count,
+               sum(s.ai_judged)::bigint AS ai_judged,
+               sum(s.ai_succeeded)::bigint AS ai_succeeded,
+               sum(s.quota_exceeded)::bigint AS quota_exceeded,
+               sum(s.after_hours)::bigint AS after_hours
+          FROM switchboard.stats_delta s
+         WHERE s.agent_id = $1 AND s.day BETWEEN $2 AND $3
+         GROUP BY s.day
+    ), z AS (
+        SELECT s.day, s.category, sum(s.ai_tasks)::bigint AS tasks, sum(s.ai_tokens)::bigint AS tokens,
+               sum(s.ai_judged)::bigint AS judged, sum(s.ai_succeeded)::bigint AS succeeded
+          FROM switchboard.stats_delta s
+         WHERE s.agent_id = $1 AND s.day BETWEEN $2 AND $3 AND s.category IS NOT NULL
+         GROUP BY s.day, s.category
+    ), c AS (
+        -- only days with staged categories: the others are stats_daily.categories
+        SELECT y.day, coalesce(jsonb_object_agg(y.category, jsonb_build_object(
+                   'tasks', y.tasks, 'tokens', y.tokens, 'judged', y.judged, 'succeeded', y.succeeded))
+                   FILTER (WHERE y.tasks <> 0 OR y.tokens <> 0 OR y.judged <> 0 OR y.succeeded <> 0),
+                   '{}') AS categories
+          FROM (SELECT coalesce(k.day, z.day) AS day, coalesce(k.category, z.category) AS category,
+                       coalesce(k.tasks, 0) + coalesce(z.tasks, 0) AS tasks,
+                       coalesce(k.tokens, 0) + coalesce(z.tokens, 0) AS tokens,
+                       coalesce(k.judged, 0) + coalesce(z.judged, 0) AS judged,
+                       coalesce(k.succeeded, 0) + coalesce(z.succeeded, 0) AS succeeded
+                  FROM (SELECT s.day, s.category, s.tasks, s.tokens, s.judged, s.succeeded
+                          FROM switchboard.stats_daily_category s
+                         WHERE s.agent_id = $1 AND s.day IN (SELECT z.day FROM z)) k
+                  FULL JOIN z ON z.day = k.day AND z.category = k.category) y
+         GROUP BY y.day
+    )
+    SELECT g.day::date,
+           (coalesce(d.inbound, 0) + coalesce(st.inbound, 0))::bigint,
+           (coalesce(d.accepted, 0) + coalesce(st.accepted, 0))::bigint,
+           (coalesce(d.blocked, 0) + coalesce(st.blocked, 0))::bigint,
+           (coalesce(d.rate_limited, 0) + coalesce(st.rate_limited, 0))::bigint,
+           (coalesce(d.daily_limit, 0) + coalesce(st.daily_limit, 0))::bigint,
+           (coalesce(d.disabled, 0) + coalesce(st.disabled, 0))::bigint,
+           (coalesce(d.outbound, 0) + coalesce(st.outbound, 0))::bigint,
+           (coalesce(d.new_conversations, 0) + coalesce(st.new_conversations, 0))::bigint,
+           (coalesce(d.new_sessions, 0) + coalesce(st.new_sessions, 0))::bigint,
+           (coalesce(d.unique_phones, 0) + coalesce(st.unique_phones, 0))::bigint,
+           (coalesce(d.calls_total, 0) + coalesce(st.calls_total, 0))::bigint,
+           (coalesce(d.calls_answered, 0) + coalesce(st.calls_answered, 0))::bigint,
+           (coalesce(d.calls_completed, 0) + coalesce(st.calls_completed, 0))::bigint,
+           (coalesce(d.calls_failed, 0) + coalesce(st.calls_failed, 0))::bigint,
+           (coalesce(d.calls_busy, 0) + coalesce(st.calls_busy, 0))::bigint,
+           (coalesce(d.calls_no_answer, 0) + coalesce(st.calls_no_answer, 0))::bigint,
+           (coalesce(d.calls_canceled, 0) + coalesce(st.calls_canceled, 0))::bigint,
+           (coalesce(d.call_duration_total, 0) + coalesce(st.call_duration_total, 0))::bigint,
+           (coalesce(d.call_duration_count, 0) + coalesce(st.call_duration_count, 0))::bigint,
+           (coalesce(d.unique_callers, 0) + coalesce(st.unique_callers, 0))::bigint,
+           (coalesce(d.replies, 0) + coalesce(st.replies, 0))::bigint,
+           (coalesce(d.reply_latency_total, 0) + coalesce(st.reply_latency_total, 0))::numeric,
+           (coalesce(d.ai_tasks, 0) + coalesce(st.ai_tasks, 0))::bigint,
+           (coalesce(d.ai_tokens, 0) + coalesce(st.ai_tokens, 0))::bigint,
+           (coalesce(d.ai_processing_ms_total, 0) + coalesce(st.ai_processing_ms_total, 0))::numeric,
+           (coalesce(d.ai_processing_count, 0) + coalesce(st.ai_processing_count, 0))::bigint,
+           (coalesce(d.ai_judged, 0) + coalesce(st.ai_judged, 0))::bigint,
+           (coalesce(d.ai_succeeded, 0) + coalesce(st.ai_succeeded, 0))::bigint,
+           coalesce(c.categories, d.categories, '{}'::jsonb),
+           (coalesce(d.quota_exceeded, 0) + coalesce(st.quota_exceeded, 0))::bigint,
+           (coalesce(d.after_hours, 0) + coalesce(st.after_hours, 0))::bigint
+      FROM generate_series($2::timestamp, $3::timestamp, interval '1 day') g(day)
+      LEFT JOIN switchboard.stats_daily d
+             ON d.agent_id = $1 AND d.day BETWEEN $2 AND $3 AND d.day = g.day::date
+      LEFT JOIN st ON st.day = g.day::date
+      LEFT JOIN c ON c.day = g.day::date
+     ORDER BY g.day;
+END
+$fn$;
+COMMENT ON FUNCTION switchboard.stats_days(uuid, date, date) IS
+    'helper: raw per-day counters of an agent over a range (folded plus staged), one row per day';
+
+DROP FUNCTION switchboard.daily_stats(uuid, date, date);
+CREATE FUNCTION switchboard.daily_stats(agent_id uuid, "from" date, "to" date)
+RETURNS TABLE (day date, inbound bigint, accepted bigint, blocked bigint, rate_limited bigint,
+               daily_limit bigint, disabled bigint, outbound bigint, new_conversations bigint,
+               new_sessions bigint, unique_phones bigint, calls_total bigint, calls_answered bigint,
+               calls_completed bigint, calls_failed bigint, calls_busy bigint, calls_no_answer bigint,
+               calls_canceled bigint, call_duration_total bigint, call_duration_avg numeric,
+               unique_callers bigint, replies bigint, reply_latency_avg numeric, ai_tasks bigint,
+               tokens_used bigint, processing_ms_avg numeric, success_rate numeric, categories jsonb,
+               quota_exceeded bigint, after_hours bigint)
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+    PERFORM switchboard.stats_check_agent($1);
+    IF $2 IS NULL OR $3 IS NULL OR $2 > $3 THEN
+        RAISE EXCEPTION 'invalid day range % to %', $2, $3 USING ERRCODE = '22023',
+            DETAIL = 'Both days must be given and "from" must not be after "to".';
+    END IF;
+    IF $3 - $2 > 36600 THEN
+        RAISE EXCEPTION 'day range too long' USING ERRCODE = '22023',
+            DETAIL = 'A range may span at most 36,600 days.';
+    END IF;
+    PERFORM switchboard.rollup($1);
+    RETURN QUERY
+    SELECT s.day, s.inbound, s.accepted, s.blocked, s.rate_limited, s.daily_limit, s.disabled,
+           s.outbound, s.new_conversations, s.new_sessions, s.unique_phones, s.calls_total,
+           s.calls_answered, s.calls_completed, s.calls_failed, s.calls_busy, s.calls_no_answer,
+           s.calls_canceled, s.call_duration_total,
+           round(s.call_duration_total::numeric / nullif(s.call_duration_count, 0), 3),
+           s.unique_callers, s.replies,
+           round(s.reply_latency_total / nullif(s.replies, 0), 3),
+           s.ai_tasks, s.ai_tokens,
+           round(s.ai_processing_ms_total / nullif(s.ai_processing_count, 0), 3),
+           round(s.ai_succeeded::numeric / nullif(s.ai_judged, 0), 4),
+           s.categories, s.quota_exceeded, s.after_hours
+      FROM switchboard.stats_days($1, $2, $3) s;
+END
+$fn$;
+COMMENT ON FUNCTION switchboard.daily_stats(uuid, date, date) IS
+    'per-day analytics of an agent over a day range (agent''s timezone), one row per day, quiet days as zeros; exact and current';
+
+DROP FUNCTION switchboard.agent_summary(uuid, integer);
+CREATE FUNCTION switchboard.agent_summary(agent_id uuid, days integer DEFAULT 30)
+RETURNS TABLE (from_day date, to_day date, inbound bigint, accepted bigint, blocked bigint,
+               rate_limited bigint, daily_limit bigint, disabled bigint, outbound bigint,
+               new_conversations bigint, new_sessions bigint, unique_phones bigint,
+               calls_total bigint, calls_answered bigint, calls_completed bigint, calls_failed bigint,
+               calls_busy bigint, calls_no_answer bigint, calls_canceled bigint, answer_rate numeric,
+               call_duration_total bigint, call_duration_avg numeric, unique_callers bigint,
+               replies bigint, reply_latency_avg numeric, ai_tasks bigint, tokens_used bigint,
+               processing_ms_avg numeric, success_rate numeric, quota_exceeded bigint, after_hours bigint)
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    tz text;
+    hi date;
+    lo date;
+BEGIN
+    tz := switchboard.stats_check_agent($1);
+    IF $2 IS NULL OR $2 < 1 OR $2 > 36600 THEN
+        RAISE EXCEPTION 'invalid number of days %', $2 USING ERRCODE = '22023',
+            DETAIL = 'The window must be between 1 and 36,600 days.';
+    END IF;
+    hi := (now() AT TIME ZONE tz)::date;
+    lo := hi - ($2 - 1);
+    PERFORM switchboard.rollup($1);
+    RETURN QUERY
+    WITH t AS (SELECT * FROM switchboard.stats_days($1, lo, hi))
+    SELECT lo, hi,
+           sum(t.inbound)::bigint, sum(t.accepted)::bigint, sum(t.blocked)::bigint,
+           sum(t.rate_limited)::bigint, sum(t.daily_limit)::bigint, sum(t.disabled)::bigint,
+           sum(t.outbound)::bigint, sum(t.new_conversations)::bigint, sum(t.new_sessions)::bigint,
+           (SELECT count(DISTINCT s.value) FROM switchboard.stats_seen s
+             WHERE s.agent_id = $1 AND s.kind = 'phone' AND s.day BETWEEN lo AND hi),
+           sum(t.calls_total)::bigint, sum(t.calls_answered)::bigint, sum(t.calls_completed)::bigint,
+           sum(t.calls_failed)::bigint, sum(t.calls_busy)::bigint, sum(t.calls_no_answer)::bigint,
+           sum(t.calls_canceled)::bigint,
+           round(sum(t.calls_answered)::numeric / nullif(sum(t.calls_total), 0), 4),
+           sum(t.call_duration_total)::bigint,
+           round(sum(t.call_duration_total)::numeric / nullif(sum(t.call_duration_count), 0), 3),
+           (SELECT count(DISTINCT s.value) FROM switchboard.stats_seen s
+             WHERE s.agent_id = $1 AND s.kind = 'caller' AND s.day BETWEEN lo AND hi),
+           sum(t.replies)::bigint,
+           round(sum(t.reply_latency_total) / nullif(sum(t.replies), 0), 3),
+           sum(t.ai_tasks)::bigint, sum(t.ai_tokens)::bigint,
+           round(sum(t.ai_processing_ms_total) / nullif(sum(t.ai_processing_count), 0), 3),
+           round(sum(t.ai_succeeded)::numeric / nullif(sum(t.ai_judged), 0), 4),
+           sum(t.quota_exceeded)::bigint, sum(t.after_hours)::bigint
+      FROM t;
+END
+$fn$;
+COMMENT ON FUNCTION switchboard.agent_summary(uuid, integer) IS
+    'an agent''s totals over the last N days (today included, agent''s timezone) with rates, averages and exact unique phones/callers over the whole window';
+
+DROP FUNCTION switchboard.stats_from_raw(uuid, date, date);
+CREATE FUNCTION switchboard.stats_from_raw(agent_id uuid, lo date, hi date)
+RETURNS TABLE (day date, inbound bigint, accepted bigint, blocked bigint, rate_limited bigint, daily_limit bigint, disabled bigint, outbound bigint, new_conversations bigint, new_sessions bigint, unique_phones bigint, calls_total bigint, calls_answered bigint, calls_completed bigint, calls_failed bigint, calls_busy bigint, calls_no_answer bigint, calls_canceled bigint, call_duration_total bigint, call_duration_count bigint, unique_callers bigint, replies bigint, reply_latency_total numeric, ai_tasks bigint, ai_tokens bigint, ai_processing_ms_total numeric, ai_processing_count bigint, ai_judged bigint, ai_succeeded bigint, quota_exceeded bigint, after_hours bigint)
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    WITH tz AS (SELECT switchboard.stats_agent_tz($1) AS tz),
+    m AS (
+        SELECT (m.created_at AT TIME ZONE tz.tz)::date AS day, m.*
+          FROM switchboard.messages m, tz
+         WHERE m.agent_id = $1 AND (m.created_at AT TIME ZONE tz.tz)::date BETWEEN $2 AND $3
+    ), seq AS (
+        SELECT (m.created_at AT TIME ZONE tz.tz)::date AS day, m.direction, m.created_at,
+               lag(m.direction) OVER w AS p_dir, lag(m.created_at) OVER w AS p_at
+          FROM switchboard.messages m, tz
+         WHERE m.agent_id = $1 AND m.conversation_id IS NOT NULL AND m.decision = 'accepted'
+        WINDOW w AS (PARTITION BY m.conversation_id ORDER BY m.created_at, m.message_id)
+    ), c AS (
+        SELECT (c.started_at AT TIME ZONE tz.tz)::date AS day, c.*
+          FROM switchboard.calls c, tz
+         WHERE c.agent_id = $1 AND (c.started_at AT TIME ZONE tz.tz)::date BETWEEN $2 AND $3
+    ), parts AS (
+        SELECT m.day,
+               count(*) FILTER (WHERE m.direction = 'inbound') AS inbound,
+               count(*) FILTER (WHERE m.direction = 'inbound' AND m.decision = 'accepted') AS accepted,
+               count(*) FILTER (WHERE m.direction = 'inbound' AND m.decision = 'blocked') AS blocked,
+               count(*) FILTER (WHERE m.direction = 'inbound' AND m.decision = 'rate_limited') AS rate_limited,
+               count(*) FILTER (WHERE m.direction = 'inbound' AND m.decision = 'daily_limit') AS daily_limit,
+               count(*) FILTER (WHERE m.direction = 'inbound' AND m.decision = 'disabled') AS disabled,
+               count(*) FILTER (WHERE m.direction = 'outbound') AS outbound,
+               0::bigint AS new_conversations, 0::bigint AS new_sessions,
+               count(DISTINCT m.phone) FILTER (WHERE m.direction = 'inbound') AS unique_phones,
+               0::bigint AS calls_total, 0::bigint AS calls_answered, 0::bigint AS calls_completed,
+               0::bigint AS calls_failed, 0::bigint AS calls_busy, 0::bigint AS calls_no_answer,
+               0::bigint AS calls_canceled, 0::bigint AS call_duration_total,
+               0::bigint AS call_duration_count, 0::bigint AS unique_callers,
+               0::bigint AS replies, 0::numeric AS reply_latency_total,
+               count(*) FILTER (WHERE m.direction = 'outbound' AND switchboard.stats_is_task(m.metadata)) AS ai_tasks,
+               coalesce(sum(round((m.metadata ->> 'tokens_used')::numeric))
+                   FILTER (WHERE m.direction = 'outbound' AND jsonb_typeof(m.metadata -> 'tokens_used') = 'number'), 0) AS ai_tokens,
+               coalesce(sum((m.metadata ->> 'processing_ms')::numeric)
+                   FILTER (WHERE m.direction = 'outbound' AND jsonb_typeof(m.metadata -> 'processing_ms') = 'number'), 0) AS ai_processing_ms_total,
+               count(*) FILTER (WHERE m.direction = 'outbound' AND jsonb_typeof(m.metadata -> 'processing_ms') = 'number') AS ai_processing_count,
+               count(*) FILTER (WHERE m.direction = 'outbound' AND jsonb_typeof(m.metadata -> 'success') = 'boolean') AS ai_judged,
+               count(*) FILTER (WHERE m.direction = 'outbound' AND m.metadata -> 'success' = 'true'::jsonb) AS ai_succeeded,
+               count(*) FILTER (WHERE m.direction = 'inbound' AND m.decision = 'quota_exceeded') AS quota_exceeded,
+               count(*) FILTER (WHERE m.direction = 'inbound' AND m.after_hours) AS after_hours
+          FROM m GROUP BY m.day
+        UNION ALL
+        SELECT f.first_day, 0, 0, 0, 0, 0, 0, 0,
+               count(*) FILTER (WHERE f.kind = 'conversation'), count(*) FILTER (WHERE f.kind = 'session'),
+               0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+          FROM switchboard.stats_first f
+         WHERE f.agent_id = $1 AND f.first_day BETWEEN $2 AND $3
+         GROUP BY f.first_day
+        UNION ALL
+        SELECT s.day, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+               count(*), sum(extract(epoch FROM s.created_at) - extract(epoch FROM s.p_at)),
+               0, 0, 0, 0, 0, 0, 0, 0
+          FROM seq s
+         WHERE s.direction = 'outbound' AND s.p_dir = 'inbound' AND s.day BETWEEN $2 AND $3
+         GROUP BY s.day
+        UNION ALL
+        SELECT c.day, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+               count(*),
+               count(*) FILTER (WHERE c.answered_at IS NOT NULL OR c.status IN ('in_progress', 'completed')),
+               count(*) FILTER (WHERE c.status = 'completed'),
+               count(*) FILTER (WHERE c.status = 'failed'),
+               count(*) FILTER (WHERE c.status = 'busy'),
+               count(*) FILTER (WHERE c.status = 'no_answer'),
+               count(*) FILTER (WHERE c.status = 'canceled'),
+               coalesce(sum(c.duration_seconds) FILTER (WHERE c.status = 'completed'), 0),
+               count(c.duration_seconds) FILTER (WHERE c.status = 'completed'),
+               count(DISTINCT c.caller),
+               0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+          FROM c GROUP BY c.day
+    )
+    SELECT p.day, sum(p.inbound)::bigint, sum(p.accepted)::bigint, sum(p.blocked)::bigint, sum(p.rate_limited)::bigint, sum(p.daily_limit)::bigint, sum(p.disabled)::bigint, sum(p.outbound)::bigint, sum(p.new_conversations)::bigint, sum(p.new_sessions)::bigint, sum(p.unique_phones)::bigint, sum(p.calls_total)::bigint, sum(p.calls_answered)::bigint, sum(p.calls_completed)::bigint, sum(p.calls_failed)::bigint, sum(p.calls_busy)::bigint, sum(p.calls_no_answer)::bigint, sum(p.calls_canceled)::bigint, sum(p.call_duration_total)::bigint, sum(p.call_duration_count)::bigint, sum(p.unique_callers)::bigint, sum(p.replies)::bigint, sum(p.reply_latency_total)::numeric, sum(p.ai_tasks)::bigint, sum(p.ai_tokens)::bigint, sum(p.ai_processing_ms_total)::numeric, sum(p.ai_processing_count)::bigint, sum(p.ai_judged)::bigint, sum(p.ai_succeeded)::bigint, sum(p.quota_exceeded)::bigint, sum(p.after_hours)::bigint
+      FROM parts p GROUP BY p.day
+$$;
+COMMENT ON FUNCTION switchboard.stats_from_raw(uuid, date, date) IS
+    'helper: per-day counters of an agent recomputed from the raw messages and calls (new conversations/sessions from stats_first)';

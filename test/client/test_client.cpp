@@ -255,6 +255,52 @@ TEST_CASE("record_inbound: every decision", "[events]") {
     CHECK_THROWS_AS(db.check_rate_limit(nobody, "2015550101"), sb::UnknownAgent);
 }
 
+TEST_CASE("record_inbound 0.2.0: after_hours, quota_remaining, quota_exceeded", "[events]") {
+    sb::Client db;
+    auto a = agent(db);
+    auto id = a.str();
+    sql1("update switchboard.agents set after_hours_message = 'closed now' where agent_id = '" + id + "'");
+    // Monday 09:00-17:00 UTC; the free tier gets 2 messages a month
+    sql1("insert into switchboard.business_hours (agent_id, day_of_week, open_time, close_time) values ('" + id +
+         "', 1, '09:00', '17:00')");
+    sql1("insert into switchboard.tiers (agent_id, tier, monthly_limit) values ('" + id + "', 'free', 2)");
+
+    auto r1 = db.record_inbound({a, "(201) 555-0121", "open", "{}", at("2026-03-02T10:00:00Z")});
+    CHECK(r1.decision == sb::Decision::accepted);
+    CHECK_FALSE(r1.after_hours);
+    CHECK(r1.reply == "welcome!");
+    CHECK(r1.quota_remaining == 1);
+
+    auto r2 = db.record_inbound({a, "(201) 555-0121", "late", "{}", at("2026-03-02T20:00:00Z")});
+    CHECK(r2.decision == sb::Decision::accepted);
+    CHECK(r2.after_hours);
+    CHECK(r2.reply == "closed now");
+    CHECK(r2.quota_remaining == 0);
+
+    auto r3 = db.record_inbound({a, "(201) 555-0121", "over", "{}", at("2026-03-02T11:00:00Z")});
+    CHECK(r3.decision == sb::Decision::quota_exceeded);
+    CHECK(sb::to_string(r3.decision) == "quota_exceeded");
+    REQUIRE(r3.retry_after);
+    CHECK(*r3.retry_after == std::chrono::hours(24 * 29 + 13));  // until April 1st 00:00 UTC
+    CHECK(db.check_rate_limit(a, "2015550121", at("2026-03-02T11:00:00Z")).decision == sb::Decision::quota_exceeded);
+
+    // a contact without a limited tier: no quota_remaining
+    auto other = agent(db);
+    auto r4 = db.record_inbound({other, "(201) 555-0121", "hi", "{}", at("2026-03-02T10:00:00Z")});
+    CHECK_FALSE(r4.quota_remaining);
+    CHECK_FALSE(r4.after_hours);
+
+    // the batch decodes the new columns too
+    auto out = db.record_inbound_batch({{a, "(201) 555-0121", "b", "{}", at("2026-03-03T11:00:00Z")},
+                                        {other, "(201) 555-0121", "b", "{}", at("2026-03-03T02:00:00Z")}});
+    REQUIRE(out.size() == 2);
+    REQUIRE(out[0].ok());
+    CHECK(out[0].result->decision == sb::Decision::quota_exceeded);
+    CHECK(out[0].result->quota_remaining == 0);
+    REQUIRE(out[1].ok());
+    CHECK(out[1].result->decision == sb::Decision::accepted);
+}
+
 TEST_CASE("upsert_conversation and record_outbound", "[events]") {
     sb::Client db;
     auto a = agent(db);

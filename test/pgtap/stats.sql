@@ -2,7 +2,7 @@
 -- field, after randomized event mixes; exact uniques; timezone day boundaries;
 -- call status paths; late events; purge
 begin;
-select plan(51);
+select plan(54);
 
 select setseed(0.42);
 
@@ -36,7 +36,7 @@ begin
         dir := case when random() < 0.55 then 'inbound' else 'outbound' end;
         dec := 'accepted';
         if dir = 'inbound' and random() < 0.3 then
-            dec := (array['blocked', 'rate_limited', 'daily_limit', 'disabled'])[1 + floor(random() * 4)::int];
+            dec := (array['blocked', 'rate_limited', 'daily_limit', 'disabled', 'quota_exceeded'])[1 + floor(random() * 5)::int];
         end if;
         md := '{}';
         if dir = 'outbound' and random() < 0.7 then
@@ -53,14 +53,16 @@ begin
                      else ('00000000-0000-0000-0000-' || lpad(to_hex(abs(hashtext(c.conversation_id::text)) % 1000000), 12, '0'))::uuid end;
         if random() < 0.2 then
             -- two rows in one statement, the later one first in time sometimes
-            insert into switchboard.messages (agent_id, conversation_id, session_id, direction, phone, body, metadata, decision, created_at)
-            values (a, c.conversation_id, sess, dir, c.phone, 'x', md, dec, base + random() * interval '10 days'),
-                   (a, c.conversation_id, sess, 'outbound', c.phone, 'y', '{"tokens_used": 7}', 'accepted', base + random() * interval '10 days');
+            insert into switchboard.messages (agent_id, conversation_id, session_id, direction, phone, body, metadata, decision, created_at, after_hours)
+            values (a, c.conversation_id, sess, dir, c.phone, 'x', md, dec, base + random() * interval '10 days',
+                    dir = 'inbound' and abs(hashtext(c.phone)) % 3 = 0),
+                   (a, c.conversation_id, sess, 'outbound', c.phone, 'y', '{"tokens_used": 7}', 'accepted', base + random() * interval '10 days', false);
         else
-            insert into switchboard.messages (agent_id, conversation_id, session_id, direction, phone, body, metadata, decision, created_at)
+            insert into switchboard.messages (agent_id, conversation_id, session_id, direction, phone, body, metadata, decision, created_at, after_hours)
             values (a, case when dec = 'accepted' or random() < 0.5 then c.conversation_id end,
                     case when dec = 'accepted' or random() < 0.5 then sess end,
-                    dir, c.phone, 'x', md, dec, base + random() * interval '10 days');
+                    dir, c.phone, 'x', md, dec, base + random() * interval '10 days',
+                    dir = 'inbound' and abs(hashtext(c.phone)) % 3 = 0);
         end if;
     end loop;
 end
@@ -148,6 +150,27 @@ select is(array(select pg_temp.snapshot('00000000-0000-0000-0000-0000000000a2'))
 select pg_temp.matches_rebuild('00000000-0000-0000-0000-0000000000a2', 'round 2: incremental equals rebuilt (UTC)');
 
 -- 2. against plain GROUP BY over the raw rows, independently of rebuild_stats
+-- (0.2.0: quota_exceeded and after-hours inbound messages, not counted as disabled)
+select ok((select sum(quota_exceeded) > 0 and sum(after_hours) > 0
+             from switchboard.daily_stats('00000000-0000-0000-0000-0000000000a1', '2025-12-25', '2026-01-20')),
+          'the mix has quota_exceeded and after-hours messages');
+select results_eq(
+    $$select day, quota_exceeded, after_hours, disabled
+        from switchboard.daily_stats('00000000-0000-0000-0000-0000000000a1', '2025-12-25', '2026-01-20')
+       where inbound > 0 order by day$$,
+    $$select (created_at at time zone 'America/New_York')::date,
+             count(*) filter (where direction = 'inbound' and decision = 'quota_exceeded'),
+             count(*) filter (where direction = 'inbound' and after_hours),
+             count(*) filter (where direction = 'inbound' and decision = 'disabled')
+        from switchboard.messages where agent_id = '00000000-0000-0000-0000-0000000000a1'
+       group by 1 having count(*) filter (where direction = 'inbound') > 0 order by 1$$,
+    'quota_exceeded and after_hours per New York day equal a GROUP BY over the raw rows');
+select results_eq(
+    $$select quota_exceeded, after_hours from switchboard.agent_summary('00000000-0000-0000-0000-0000000000a2', 400)$$,
+    $$select count(*) filter (where direction = 'inbound' and decision = 'quota_exceeded'),
+             count(*) filter (where direction = 'inbound' and after_hours)
+        from switchboard.messages where agent_id = '00000000-0000-0000-0000-0000000000a2'$$,
+    'agent_summary totals quota_exceeded and after_hours');
 select results_eq(
     $$select day, inbound, accepted, blocked, rate_limited, daily_limit, disabled, outbound, unique_phones
         from switchboard.daily_stats('00000000-0000-0000-0000-0000000000a1', '2025-12-25', '2026-01-20')

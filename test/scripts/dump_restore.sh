@@ -34,6 +34,16 @@ values ('a0000000-0000-4000-8000-00000000000a', '0a000000-0000-4000-8000-0000000
        ('c0000000-0000-4000-8000-00000000000c', null, 'disabled', false, 10, 50, 'US');
 insert into switchboard.blocked_numbers (agent_id, phone, reason)
 values ('a0000000-0000-4000-8000-00000000000a', '(201) 555-0111', 'spam');
+-- 0.2.0: routing, business hours, tiers (B's contacts are free: unlimited)
+insert into switchboard.phone_numbers (number, agent_id, friendly_name, kind)
+values ('+44 20 7946 0001', 'b0000000-0000-4000-8000-00000000000b', 'London', 'both');
+insert into switchboard.business_hours (agent_id, day_of_week, open_time, close_time)
+values ('b0000000-0000-4000-8000-00000000000b', 1, '09:00', '17:00'),
+       ('b0000000-0000-4000-8000-00000000000b', 5, '22:00', '02:00');
+insert into switchboard.closed_dates (agent_id, day, reason)
+values ('b0000000-0000-4000-8000-00000000000b', '2026-12-25', 'Christmas');
+insert into switchboard.tiers (agent_id, tier, monthly_limit)
+values ('b0000000-0000-4000-8000-00000000000b', 'pro', 1000);
 select * from switchboard.record_inbound('a0000000-0000-4000-8000-00000000000a', '201-555-0111', 'blocked one',
                                          '{}', '2026-03-01 10:00+00');
 do $$
@@ -169,6 +179,9 @@ check "record_inbound after restore: the restored blocklist still blocks" "$got"
 got=$(q $DST -c "select (call_id > $old_call) || ',' || is_new_call
                    from switchboard.record_call('b0000000-0000-4000-8000-00000000000b', 'CA3', '07400 123456', 'ringing', '2026-03-01 16:00+00')")
 check "record_call after restore: new call id above the old ones" "$got" "true,true"
+got=$(q $DST -c "select decision || ',' || agent_id || ',' || after_hours
+                   from switchboard.route_inbound('+442079460001', '07400 123456', 'routed after restore', '{}', '2026-03-02 10:00+00')")
+check "route_inbound after restore: the number routes, the hours hold" "$got" "accepted,b0000000-0000-4000-8000-00000000000b,false"
 got=$(q $DST -c "select status from switchboard.record_call('b0000000-0000-4000-8000-00000000000b', 'CA2', '07400 123456', 'in_progress', '2026-03-01 14:00:10+00')")
 check "record_call after restore: a restored call moves on" "$got" "in_progress"
 got=$(q $DST -c "select switchboard.record_outbound('a0000000-0000-4000-8000-00000000000a', conversation_id, 'x', '{}', '2026-03-01 17:00+00') > $old_msg

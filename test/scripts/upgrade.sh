@@ -47,6 +47,8 @@ FRESH=switchboard_upgrade_fresh
 q postgres -c "set client_min_messages = warning" -c "drop database if exists $FRESH" -c "create database $FRESH"
 q $FRESH -c "create extension switchboard" -c "select switchboard.grant_usage('sb_upgrade_app')" >/dev/null
 want_schema=$(q $FRESH -f test/upgrade/describe.sql)
+# an error in describe.sql would make both sides empty and the comparison vacuous
+check "describe.sql describes a fresh install" "$([ "$(echo "$want_schema" | wc -l)" -gt 100 ] && echo yes)" "yes"
 
 # one fingerprint per old table over its old columns, kept in public
 snapshot_sql="
@@ -136,7 +138,11 @@ SQL
     check "$old: every row of every old table is unchanged" "$(q $DB -c "$compare_sql")" "same"
 
     check "$old: the admin-granted role keeps its grants through the update" \
-        "$(q $DB -c "select has_function_privilege('sb_upgrade_app', 'switchboard.record_inbound(uuid,text,text,jsonb,timestamptz)', 'execute')")" "t"
+        "$(q $DB -c "select has_function_privilege('sb_upgrade_app', 'switchboard.record_outbound(uuid,uuid,text,jsonb,timestamptz)', 'execute')")" "t"
+    # 0.2.0 recreates record_inbound (a new result type): a role an admin granted
+    # gets it back from grant_usage, as for any new function (README, Upgrading)
+    check "$old: record_inbound, recreated, waits for grant_usage for an admin-granted role" \
+        "$(q $DB -c "select has_function_privilege('sb_upgrade_app', 'switchboard.record_inbound(uuid,text,text,jsonb,timestamptz)', 'execute')")" "f"
     # as the README says: an admin re-runs grant_usage for the roles it granted
     q $DB -c "select switchboard.grant_usage('sb_upgrade_app')" >/dev/null
     got_schema=$(q $DB -f test/upgrade/describe.sql)

@@ -40,6 +40,13 @@ do $$ begin perform switchboard.rollup(pg_temp.fx('agent')::uuid); end $$;
 insert into switchboard.messages (agent_id, conversation_id, direction, phone, body)
 values (pg_temp.fx('agent')::uuid, pg_temp.fx('conv')::uuid, 'inbound', '+12015550142', 'again');
 insert into switchboard.stats_horizon (agent_id, purged_before) values (pg_temp.fx('agent')::uuid, '2000-01-01');
+-- 0.2.0: routing, business hours, tiers, contacts
+insert into switchboard.phone_numbers (number, agent_id, kind) values ('+12015550180', pg_temp.fx('agent')::uuid, 'both');
+insert into switchboard.business_hours (agent_id, day_of_week, open_time, close_time)
+values (pg_temp.fx('agent')::uuid, 1, '09:00', '17:00');
+insert into switchboard.closed_dates (agent_id, day) values (pg_temp.fx('agent')::uuid, '2026-12-25');
+insert into switchboard.tiers (agent_id, tier, monthly_limit) values (pg_temp.fx('agent')::uuid, 'free', 100);
+insert into switchboard.contacts (agent_id, phone) values (pg_temp.fx('agent')::uuid, '+12015550142');
 -- B has rows too, so "sees only A's" differs from "sees all"
 insert into switchboard.conversations (agent_id, phone) values (pg_temp.fx('agent_b')::uuid, '+12015550143');
 
@@ -92,6 +99,12 @@ insert into table_insert values
     ('stats_seen', 'insert into switchboard.stats_seen (agent_id, kind, day, value) values (%1$L, ''phone'', ''2000-01-01'', ''+12015550199'')'),
     ('stats_first', 'insert into switchboard.stats_first values (%1$L, ''conversation'', gen_random_uuid(), now(), 1, ''2000-01-01'')'),
     ('stats_horizon', 'insert into switchboard.stats_horizon (agent_id, purged_before) values (%1$L, ''2000-01-01'') on conflict (agent_id) do update set purged_before = excluded.purged_before');
+insert into table_insert values
+    ('phone_numbers', 'insert into switchboard.phone_numbers (number, agent_id) values (''+12015550196'', %1$L)'),
+    ('business_hours', 'insert into switchboard.business_hours (agent_id, day_of_week, open_time, close_time) values (%1$L, 2, ''09:00'', ''17:00'')'),
+    ('closed_dates', 'insert into switchboard.closed_dates (agent_id, day) values (%1$L, ''2000-01-01'')'),
+    ('tiers', 'insert into switchboard.tiers (agent_id, tier, monthly_limit) values (%1$L, ''cell'', 1)'),
+    ('contacts', 'insert into switchboard.contacts (agent_id, phone) values (%1$L, ''+12015550195'')');
 
 -- How many rows of A each table holds, as the superuser sees them
 create temp table a_rows (tab name primary key, n bigint);
@@ -156,8 +169,23 @@ insert into fn_call values
 
 -- Where a function's outcome differs from the rule in the cells below:
 -- (function, who, for the unknown agent, expected).
+-- 0.2.0: a number routes for whoever sees it: another owner does not
+insert into fn_call values
+    ('route_inbound(text,text,text,jsonb,timestamp with time zone)',
+     'select * from switchboard.route_inbound(''+12015550180'', ''+12015550142'', ''hello'')', false, false),
+    ('route_call(text,text,text,text,timestamp with time zone,integer,jsonb)',
+     'select * from switchboard.route_call(''+12015550180'', ''CA-route'', ''+12015550142'', ''ringing'')', false, false),
+    ('is_open(uuid,timestamp with time zone)', 'select switchboard.is_open(%1$L, now())', true, false),
+    ('set_contact_tier(uuid,text,text)',
+     'select switchboard.set_contact_tier(%1$L, ''(201) 555-0142'', ''Pro'')', true, false);
+
 create temp table fn_expect (fn text, who text, unknown boolean, expected text,
                              primary key (fn, who, unknown));
+insert into fn_expect values
+    ('route_inbound(text,text,text,jsonb,timestamp with time zone)', 'other', false,
+     'P0002: phone number "+12015550180" is not provisioned'),
+    ('route_call(text,text,text,text,timestamp with time zone,integer,jsonb)', 'other', false,
+     'P0002: phone number "+12015550180" is not provisioned');
 insert into fn_expect
 select f.fn, w.who, u.unknown, f.expected
   from (values

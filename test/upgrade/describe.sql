@@ -29,7 +29,7 @@ with ext as (
     select format('relation %s kind=%s options=%s rls=%s force=%s persistence=%s acl=%s comment=%s',
                   c.relname, c.relkind, c.reloptions, c.relrowsecurity, c.relforcerowsecurity,
                   c.relpersistence,
-                  coalesce(array_to_string(array(select unnest(coalesce(c.relacl, acldefault(case c.relkind when 'S' then 's' else 'r' end, c.relowner)))::text order by 1), ','), '-'),
+                  coalesce(array_to_string(array(select unnest(coalesce(c.relacl, acldefault((case c.relkind when 'S' then 's' else 'r' end)::"char", c.relowner)))::text order by 1), ','), '-'),
                   coalesce(obj_description(c.oid, 'pg_class'), '-'))
       from rels c
     union all
@@ -90,7 +90,7 @@ with ext as (
       join members m on m.classid = ip.classoid and m.objid = ip.objoid
       left join pg_class c on ip.classoid = 'pg_class'::regclass and c.oid = ip.objoid and ip.objsubid = 0
      where c.oid is null
-        or ip.initprivs <> acldefault(case c.relkind when 'S' then 's' else 'r' end, c.relowner)
+        or ip.initprivs <> acldefault((case c.relkind when 'S' then 's' else 'r' end)::"char", c.relowner)
     union all
     -- what pg_dump keeps
     select format('config_dump %s %s', cfg.rel::regclass, cfg.cond)

@@ -79,7 +79,7 @@ struct Date {
 };
 
 // What record_inbound decided for an inbound message.
-enum class Decision { accepted, blocked, disabled, rate_limited, daily_limit };
+enum class Decision { accepted, blocked, disabled, rate_limited, daily_limit, quota_exceeded };
 std::string_view to_string(Decision d) noexcept;
 std::optional<Decision> parse_decision(std::string_view text) noexcept;
 
@@ -169,6 +169,8 @@ struct InboundResult {
     std::optional<std::string> reply;             // welcome message to send, if any
     std::optional<std::chrono::microseconds> retry_after;  // when limited
     std::optional<int> remaining;                 // accepted messages left in the hourly window
+    bool after_hours = false;                     // outside the agent's business hours (0.2.0)
+    std::optional<int> quota_remaining;           // this month's messages left by the contact's tier; empty: unlimited (0.2.0)
 };
 
 struct OutboundMessage {

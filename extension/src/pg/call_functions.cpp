@@ -200,17 +200,27 @@ void ensure_conversation(const pg_uuid_t *agent, Datum phone_text, pg_uuid_t *ou
 
 }  // namespace
 
-// record_call(agent_id, call_sid, caller, status, at, duration_seconds, metadata)
-//   -> (call_id, conversation_id, status, is_new_call): upserts the call by
-// (agent_id, call_sid) and links the caller's conversation, creating it if needed
-SB_FUNCTION(record_call)
+// From events.cpp (C-style, they ereport; called while no C++ object with a
+// destructor is live, like run() above): the agent of a dialed number taking
+// calls (P0002 else), and whether an agent is open at a time.
+extern "C" Datum switchboard_route_number(Datum raw, bool voice);
+extern "C" bool switchboard_agent_open(Datum agent_id, TimestampTz at);
+
+namespace {
+
+// record_call, and route_call (routed: argument 1 is the dialed number, and the
+// result also carries agent_id and after_hours).
+Datum call_event(FunctionCallInfo fcinfo, bool routed)
 {
     static const char *const arg_names[5] = {"agent_id", "call_sid", "caller", "status", "at"};
+    static const char *const routed_names[5] = {"to_phone", "call_sid", "from_phone", "status", "at"};
     for (int i = 0; i < 5; i++)
         if (PG_ARGISNULL(i))
-            throw_null_argument(arg_names[i]);
+            throw_null_argument((routed ? routed_names : arg_names)[i]);
 
-    pg_uuid_t agent = *PG_GETARG_UUID_P(0);
+    pg_uuid_t agent;
+    if (!routed)
+        agent = *PG_GETARG_UUID_P(0);
     text *call_sid = PG_GETARG_TEXT_PP(1);
     text *caller = PG_GETARG_TEXT_PP(2);
     text *status_text = PG_GETARG_TEXT_PP(3);
@@ -243,6 +253,11 @@ SB_FUNCTION(record_call)
     if (SPI_connect() != SPI_OK_CONNECT)
         elog(ERROR, "record_call: SPI_connect failed");
     prepare_plans();
+    bool after_hours = false;
+    if (routed) {
+        agent = *DatumGetUUIDP(switchboard_route_number(PG_GETARG_DATUM(0), true));
+        after_hours = !switchboard_agent_open(UUIDPGetDatum(&agent), event.at);
+    }
 
     // the agent and its default region
     Datum values[10];
@@ -361,11 +376,29 @@ SB_FUNCTION(record_call)
 
     InitMaterializedSRF(fcinfo, 0);
     ReturnSetInfo *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
-    Datum result[4] = {Int64GetDatum(call_id), UUIDPGetDatum(&conversation),
-                       CStringGetTextDatum(calls::name(stored)), BoolGetDatum(is_new_call)};
-    bool result_nulls[4] = {false, false, false, false};
+    Datum result[6] = {Int64GetDatum(call_id), UUIDPGetDatum(&conversation),
+                       CStringGetTextDatum(calls::name(stored)), BoolGetDatum(is_new_call),
+                       UUIDPGetDatum(&agent), BoolGetDatum(after_hours)};
+    bool result_nulls[6] = {false, false, false, false, false, false};
     tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, result, result_nulls);
     return (Datum) 0;
+}
+
+}  // namespace
+
+// record_call(agent_id, call_sid, caller, status, at, duration_seconds, metadata)
+//   -> (call_id, conversation_id, status, is_new_call): upserts the call by
+// (agent_id, call_sid) and links the caller's conversation, creating it if needed
+SB_FUNCTION(record_call)
+{
+    return call_event(fcinfo, false);
+}
+
+// route_call(to_phone, call_sid, from_phone, status, at, duration_seconds, metadata)
+//   -> record_call's row for the agent of the dialed number, plus agent_id and after_hours
+SB_FUNCTION(route_call)
+{
+    return call_event(fcinfo, true);
 }
 
 // --- the calls status trigger ----------------------------------------------------

@@ -32,6 +32,8 @@ extern "C" {
 #include "utils/date.h"
 #include "utils/datetime.h"
 #include "utils/fmgrprotos.h"
+#include "utils/lsyscache.h"
+#include "catalog/namespace.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 }
@@ -53,7 +55,7 @@ struct Plan {
     SPIPlanPtr plan;
     const char *sql;
     int nargs;
-    Oid types[12];
+    Oid types[16];
 };
 
 SPIPlanPtr prepared(Plan *p)
@@ -86,29 +88,124 @@ Plan agent_plan = {nullptr,
                    " FROM switchboard.agents WHERE agent_id" Q_EQ "$1",
                    1, {UUIDOID}};
 
+// Whether the agent `A` is open at the instant `AT` (timestamptz), in its time
+// zone `TZ`: no closed date that day and an interval of that weekday around the
+// local time (no business_hours at all: open), or an overnight interval of the
+// day before still running, unless that day was closed.  One scalar expression,
+// shared by the event statement and is_open().
+#define OPEN_SQL(A, AT, TZ)                                                                         \
+    "(SELECT (NOT EXISTS (SELECT FROM switchboard.closed_dates d"                                  \
+    "          WHERE d.agent_id" Q_EQ A " AND d.day" Q_EQ "l.d)"                                    \
+    "     AND (NOT EXISTS (SELECT FROM switchboard.business_hours h WHERE h.agent_id" Q_EQ A ")"   \
+    "          OR EXISTS (SELECT FROM switchboard.business_hours h"                                 \
+    "              WHERE h.agent_id" Q_EQ A " AND h.day_of_week" Q_EQ "l.dow AND NOT h.is_closed"  \
+    "                AND h.open_time OPERATOR(pg_catalog.<=) l.t"                                   \
+    "                AND (l.t OPERATOR(pg_catalog.<) h.close_time"                                  \
+    "                     OR h.close_time OPERATOR(pg_catalog.<) h.open_time))))"                    \
+    "  OR (EXISTS (SELECT FROM switchboard.business_hours h"                                        \
+    "          WHERE h.agent_id" Q_EQ A                                                              \
+    "            AND h.day_of_week" Q_EQ "((l.dow OPERATOR(pg_catalog.+) 6) OPERATOR(pg_catalog.%) 7)" \
+    "            AND NOT h.is_closed AND h.close_time OPERATOR(pg_catalog.<) h.open_time"           \
+    "            AND l.t OPERATOR(pg_catalog.<) h.close_time)"                                      \
+    "      AND NOT EXISTS (SELECT FROM switchboard.closed_dates d"                                  \
+    "          WHERE d.agent_id" Q_EQ A " AND d.day" Q_EQ "(l.d OPERATOR(pg_catalog.-) 1)))"          \
+    " FROM (SELECT x.l::pg_catalog.date AS d, x.l::pg_catalog.time AS t,"                           \
+    "        pg_catalog.date_part('dow', x.l)::pg_catalog.int4 AS dow"                              \
+    "       FROM (SELECT pg_catalog.timezone(" TZ ", " AT ") AS l) x) l)"
+
 // Everything an inbound event needs, in one round trip: the agent's settings
 // (read on every event, so a change takes effect on the next one), the number
 // normalized with the agent's default_region (NULL when it is not a number:
 // read_event then raises normalize_phone's error from C, without a CONTEXT line), whether it is blocked, and the conversation, locked.  The
 // lock is taken even when the agent is disabled or the number blocked: rare
 // events, and one statement instead of two for the common one.
-#define EVENT_SELECT                                                                                \
+// Since 0.2.0 also the contact's monthly counter and its tier's limit (not
+// locked: as of the statement's snapshot, see contact_lock_plan), whether the
+// agent is open at $3, and the agent's id (the routed form finds the agent by
+// the dialed number, $1).
+#define EVENT_COLUMNS                                                                               \
     "SELECT a.sms_enabled, a.auto_respond, a.welcome_message, a.session_timeout_minutes,"         \
     " a.max_daily_conversations, a.rate_limit_per_hour, a.timezone, n.e164,"                      \
     " EXISTS (SELECT FROM switchboard.blocked_numbers b"                                          \
-    "   WHERE b.agent_id" Q_EQ "$1 AND b.phone" Q_EQ "n.e164) AS blocked,"                         \
-    " c.conversation_id, c.session_id, c.last_message_at, c.rate_window, a.default_region"        \
-    " FROM switchboard.agents a"                                                                  \
+    "   WHERE b.agent_id" Q_EQ "a.agent_id AND b.phone" Q_EQ "n.e164) AS blocked,"                 \
+    " c.conversation_id, c.session_id, c.last_message_at, c.rate_window, a.default_region,"       \
+    " k.monthly_requests, k.requests_month, t.monthly_limit, " OPEN_SQL("a.agent_id", "$3", "a.timezone") "," \
+    " a.after_hours_message, a.agent_id, k.phone IS NOT NULL"
+#define EVENT_FROM_AGENT " FROM switchboard.agents a"
+#define EVENT_FROM_NUMBER                                                                           \
+    " FROM switchboard.phone_numbers p JOIN switchboard.agents a ON a.agent_id" Q_EQ "p.agent_id"
+#define EVENT_JOINS(LOCK)                                                                           \
     " CROSS JOIN LATERAL (SELECT switchboard.try_normalize_phone($2, a.default_region) AS e164 OFFSET 0) AS n" \
     " LEFT JOIN LATERAL (SELECT conversation_id, session_id, last_message_at, rate_window"        \
     "   FROM switchboard.conversations"                                                           \
-    "   WHERE agent_id" Q_EQ "$1 AND phone" Q_EQ "n.e164"
-Plan event_lock_plan = {nullptr, EVENT_SELECT " FOR UPDATE) AS c ON true WHERE a.agent_id" Q_EQ "$1",
-                        2, {UUIDOID, TEXTOID}};
+    "   WHERE agent_id" Q_EQ "a.agent_id AND phone" Q_EQ "n.e164" LOCK ") AS c ON true"             \
+    " LEFT JOIN LATERAL (SELECT phone, tier, monthly_requests, requests_month"                    \
+    "   FROM switchboard.contacts"                                                                \
+    "   WHERE agent_id" Q_EQ "a.agent_id AND phone" Q_EQ "n.e164) AS k ON true"                     \
+    " LEFT JOIN LATERAL (SELECT monthly_limit FROM switchboard.tiers"                             \
+    "   WHERE agent_id" Q_EQ "a.agent_id AND tier" Q_EQ "COALESCE(k.tier, 'free')) AS t ON true"
+#define WHERE_AGENT " WHERE a.agent_id" Q_EQ "$1"
+#define WHERE_NUMBER                                                                                \
+    " WHERE p.number" Q_EQ "$1 AND p.is_active AND p.kind" " OPERATOR(pg_catalog.<>) 'voice'"
+Plan event_lock_plan = {nullptr, EVENT_COLUMNS EVENT_FROM_AGENT EVENT_JOINS(" FOR UPDATE") WHERE_AGENT,
+                        3, {UUIDOID, TEXTOID, TIMESTAMPTZOID}};
 
-// The same without the lock, for check_rate_limit.
-Plan event_peek_plan = {nullptr, EVENT_SELECT ") AS c ON true WHERE a.agent_id" Q_EQ "$1",
-                        2, {UUIDOID, TEXTOID}};
+// The same without the locks, for check_rate_limit.
+Plan event_peek_plan = {nullptr, EVENT_COLUMNS EVENT_FROM_AGENT EVENT_JOINS("") WHERE_AGENT,
+                        3, {UUIDOID, TEXTOID, TIMESTAMPTZOID}};
+
+// A schema still at 0.1.0 (the library serves both until ALTER EXTENSION
+// UPDATE): the same columns, without contacts, tiers and hours.
+#define EVENT_COLUMNS_010                                                                           \
+    "SELECT a.sms_enabled, a.auto_respond, a.welcome_message, a.session_timeout_minutes,"         \
+    " a.max_daily_conversations, a.rate_limit_per_hour, a.timezone, n.e164,"                      \
+    " EXISTS (SELECT FROM switchboard.blocked_numbers b"                                          \
+    "   WHERE b.agent_id" Q_EQ "a.agent_id AND b.phone" Q_EQ "n.e164) AS blocked,"                 \
+    " c.conversation_id, c.session_id, c.last_message_at, c.rate_window, a.default_region,"       \
+    " NULL::pg_catalog.int4, NULL::pg_catalog.date, NULL::pg_catalog.int4, true,"                 \
+    " NULL::pg_catalog.text, a.agent_id, false"
+#define EVENT_JOINS_010(LOCK)                                                                       \
+    " CROSS JOIN LATERAL (SELECT switchboard.try_normalize_phone($2, a.default_region) AS e164 OFFSET 0) AS n" \
+    " LEFT JOIN LATERAL (SELECT conversation_id, session_id, last_message_at, rate_window"        \
+    "   FROM switchboard.conversations"                                                           \
+    "   WHERE agent_id" Q_EQ "a.agent_id AND phone" Q_EQ "n.e164" LOCK ") AS c ON true"
+Plan event_lock_plan_010 = {nullptr, EVENT_COLUMNS_010 EVENT_FROM_AGENT EVENT_JOINS_010(" FOR UPDATE") WHERE_AGENT,
+                            3, {UUIDOID, TEXTOID, TIMESTAMPTZOID}};
+Plan event_peek_plan_010 = {nullptr, EVENT_COLUMNS_010 EVENT_FROM_AGENT EVENT_JOINS_010("") WHERE_AGENT,
+                            3, {UUIDOID, TEXTOID, TIMESTAMPTZOID}};
+
+// The contact's counter, locked and current, for a quota check: read only when
+// its tier has a limit and its conversation exists.  The event statement's
+// snapshot predates the wait for the conversation's lock, so the message ahead
+// (which held that lock) may have counted or created the contact since; this
+// statement, run with the conversation locked, sees it, and the lock keeps
+// set_contact_tier's upsert out while we decide.
+Plan contact_lock_plan = {nullptr,
+                          "SELECT monthly_requests, requests_month FROM switchboard.contacts"
+                          " WHERE agent_id" Q_EQ "$1 AND phone" Q_EQ "$2 FOR UPDATE",
+                          2, {UUIDOID, TEXTOID}};
+
+// route_inbound: the agent by the dialed number ($1, E.164), an active sms/both number.
+Plan route_lock_plan = {nullptr, EVENT_COLUMNS EVENT_FROM_NUMBER EVENT_JOINS(" FOR UPDATE") WHERE_NUMBER,
+                        3, {TEXTOID, TEXTOID, TIMESTAMPTZOID}};
+
+// Why a dialed number does not route (the error path only).
+Plan number_plan = {nullptr,
+                    "SELECT p.agent_id, p.is_active, p.kind FROM switchboard.phone_numbers p"
+                    " WHERE p.number" Q_EQ "$1",
+                    1, {TEXTOID}};
+
+// switchboard_route_number: the agent of an active number whose kind is not $2.
+Plan route_agent_plan = {nullptr,
+                         "SELECT p.agent_id FROM switchboard.phone_numbers p"
+                         " WHERE p.number" Q_EQ "$1 AND p.is_active AND p.kind OPERATOR(pg_catalog.<>) $2",
+                         2, {TEXTOID, TEXTOID}};
+
+// is_open(agent_id, at)
+Plan open_plan = {nullptr,
+                  "SELECT " OPEN_SQL("a.agent_id", "$2", "a.timezone")
+                  " FROM switchboard.agents a WHERE a.agent_id" Q_EQ "$1",
+                  2, {UUIDOID, TIMESTAMPTZOID}};
 
 Plan conv_by_id_plan = {nullptr,
                         "SELECT c.session_id, c.last_message_at, c.rate_window, c.phone,"
@@ -173,37 +270,105 @@ Plan conv_session_plan = {nullptr,
                           " WHERE agent_id" Q_EQ "$1 AND conversation_id" Q_EQ "$2",
                           3, {UUIDOID, UUIDOID, UUIDOID}};
 
+// $10: received after hours
 Plan message_insert_plan = {nullptr,
                             "INSERT INTO switchboard.messages (agent_id, conversation_id, session_id,"
-                            " direction, phone, body, metadata, decision, created_at)"
-                            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING message_id",
-                            9, {UUIDOID, UUIDOID, UUIDOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, TEXTOID,
-                                TIMESTAMPTZOID}};
+                            " direction, phone, body, metadata, decision, created_at, after_hours)"
+                            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING message_id",
+                            10, {UUIDOID, UUIDOID, UUIDOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, TEXTOID,
+                                 TIMESTAMPTZOID, BOOLOID}};
+
+#define CONV_BUMP                                                                                   \
+    "UPDATE switchboard.conversations SET session_id = $3,"                                         \
+    " message_count = message_count OPERATOR(pg_catalog.+) 1,"                                      \
+    " inbound_count = inbound_count OPERATOR(pg_catalog.+) $4,"                                     \
+    " outbound_count = outbound_count OPERATOR(pg_catalog.+) $5,"                                   \
+    " first_message_at = LEAST(first_message_at, $6),"                                              \
+    " last_message_at = GREATEST(last_message_at, $6),"                                             \
+    " last_inbound_at = CASE WHEN $4 OPERATOR(pg_catalog.>) 0"                                      \
+    "   THEN GREATEST(last_inbound_at, $6) ELSE last_inbound_at END,"                               \
+    " rate_window = COALESCE($7, rate_window),"                                                     \
+    " is_active = true, updated_at = pg_catalog.now()"                                              \
+    " WHERE agent_id" Q_EQ "$1 AND conversation_id" Q_EQ "$2"
+#define MESSAGE_INSERT                                                                              \
+    " INSERT INTO switchboard.messages (agent_id, conversation_id, session_id,"                     \
+    " direction, phone, body, metadata, decision, created_at, after_hours)"                        \
+    " VALUES ($1, $2, $3, $8, $9, $10, $11, 'accepted', $6, $12) RETURNING message_id"
+
+// The same against a 0.1.0 schema (no after_hours column).
+Plan message_insert_plan_010 = {nullptr,
+                                "INSERT INTO switchboard.messages (agent_id, conversation_id, session_id,"
+                                " direction, phone, body, metadata, decision, created_at)"
+                                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING message_id",
+                                9, {UUIDOID, UUIDOID, UUIDOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, TEXTOID,
+                                    TIMESTAMPTZOID}};
 
 // An accepted message and its conversation's bump in one statement (record_*):
 // $1 agent, $2 conversation, $3 session, $4/$5 inbound/outbound, $6 time,
-// $7 the new hourly log (NULL keeps it), $8 direction, $9 phone, $10 body, $11 metadata.
+// $7 the new hourly log (NULL keeps it), $8 direction, $9 phone, $10 body, $11 metadata,
+// $12 after hours.
 Plan bump_and_insert_plan = {nullptr,
-                             "WITH bump AS (UPDATE switchboard.conversations SET session_id = $3,"
-                             " message_count = message_count OPERATOR(pg_catalog.+) 1,"
-                             " inbound_count = inbound_count OPERATOR(pg_catalog.+) $4,"
-                             " outbound_count = outbound_count OPERATOR(pg_catalog.+) $5,"
-                             " first_message_at = LEAST(first_message_at, $6),"
-                             " last_message_at = GREATEST(last_message_at, $6),"
-                             " last_inbound_at = CASE WHEN $4 OPERATOR(pg_catalog.>) 0"
-                             "   THEN GREATEST(last_inbound_at, $6) ELSE last_inbound_at END,"
-                             " rate_window = COALESCE($7, rate_window),"
-                             " is_active = true, updated_at = pg_catalog.now()"
-                             " WHERE agent_id" Q_EQ "$1 AND conversation_id" Q_EQ "$2)"
-                             " INSERT INTO switchboard.messages (agent_id, conversation_id, session_id,"
-                             " direction, phone, body, metadata, decision, created_at)"
-                             " VALUES ($1, $2, $3, $8, $9, $10, $11, 'accepted', $6) RETURNING message_id",
-                             11, {UUIDOID, UUIDOID, UUIDOID, INT4OID, INT4OID, TIMESTAMPTZOID, TIMESTAMPTZARRAYOID,
-                                  TEXTOID, TEXTOID, TEXTOID, JSONBOID}};
+                             "WITH bump AS (" CONV_BUMP ")" MESSAGE_INSERT,
+                             12, {UUIDOID, UUIDOID, UUIDOID, INT4OID, INT4OID, TIMESTAMPTZOID, TIMESTAMPTZARRAYOID,
+                                  TEXTOID, TEXTOID, TEXTOID, JSONBOID, BOOLOID}};
+
+Plan bump_and_insert_plan_010 = {nullptr,
+                                 "WITH bump AS (" CONV_BUMP ")"
+                                 " INSERT INTO switchboard.messages (agent_id, conversation_id, session_id,"
+                                 " direction, phone, body, metadata, decision, created_at)"
+                                 " VALUES ($1, $2, $3, $8, $9, $10, $11, 'accepted', $6) RETURNING message_id",
+                                 11, {UUIDOID, UUIDOID, UUIDOID, INT4OID, INT4OID, TIMESTAMPTZOID,
+                                      TIMESTAMPTZARRAYOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID}};
+
+// An accepted inbound message counts for its contact: total, and the month's
+// count ($13, the first day of the agent's month of the message; a count of an
+// earlier month starts again at 1, a message of an earlier month than the
+// stored one leaves the month's count alone).
+#define CONTACT_COUNT(MONTH, AT)                                                                    \
+    "total_requests = k.total_requests OPERATOR(pg_catalog.+) 1,"                                   \
+    " monthly_requests = CASE WHEN k.requests_month" Q_EQ MONTH                                     \
+    "   THEN k.monthly_requests OPERATOR(pg_catalog.+) 1"                                           \
+    "   WHEN k.requests_month OPERATOR(pg_catalog.>) " MONTH " THEN k.monthly_requests ELSE 1 END," \
+    " requests_month = GREATEST(k.requests_month, " MONTH "),"                                      \
+    " last_active_at = GREATEST(k.last_active_at, " AT "), updated_at = pg_catalog.now()"
+#define CONTACT_UPSERT(AGENT, PHONE, MONTH, AT)                                                     \
+    "INSERT INTO switchboard.contacts AS k (agent_id, phone, total_requests, monthly_requests,"     \
+    " requests_month, last_active_at) VALUES (" AGENT ", " PHONE ", 1, 1, " MONTH ", " AT ")"      \
+    " ON CONFLICT (agent_id, phone) DO UPDATE SET " CONTACT_COUNT(MONTH, AT)
+
+// The same for an inbound message, with its contact's counters (the contact
+// exists: an update; else an insert).
+Plan inbound_insert_plan = {nullptr,
+                            "WITH bump AS (" CONV_BUMP "), contact AS (UPDATE switchboard.contacts k SET "
+                            CONTACT_COUNT("$13", "$6") " WHERE k.agent_id" Q_EQ "$1 AND k.phone" Q_EQ "$9)"
+                            MESSAGE_INSERT,
+                            13, {UUIDOID, UUIDOID, UUIDOID, INT4OID, INT4OID, TIMESTAMPTZOID, TIMESTAMPTZARRAYOID,
+                                 TEXTOID, TEXTOID, TEXTOID, JSONBOID, BOOLOID, DATEOID}};
+Plan inbound_insert_new_contact_plan = {nullptr,
+                                        "WITH bump AS (" CONV_BUMP "), contact AS ("
+                                        CONTACT_UPSERT("$1", "$9", "$13", "$6") ")" MESSAGE_INSERT,
+                                        13, {UUIDOID, UUIDOID, UUIDOID, INT4OID, INT4OID, TIMESTAMPTZOID,
+                                             TIMESTAMPTZARRAYOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, BOOLOID,
+                                             DATEOID}};
+
+// A contact's accepted message on its own (the first message of a conversation).
+Plan contact_count_plan = {nullptr, CONTACT_UPSERT("$1", "$2", "$4", "$3"),
+                           4, {UUIDOID, TEXTOID, TIMESTAMPTZOID, DATEOID}};
 
 Plan region_plan = {nullptr,
                     "SELECT default_region FROM switchboard.agents WHERE agent_id" Q_EQ "$1",
                     1, {UUIDOID}};
+
+// Whether the schema is still 0.1.0's (no switchboard.contacts): set by each
+// entry point of the event path, so one library serves a database before and
+// after ALTER EXTENSION UPDATE (two syscache look-ups per call).
+bool schema_010 = false;
+
+void detect_schema()
+{
+    Oid nsp = get_namespace_oid("switchboard", true);
+    schema_010 = !OidIsValid(nsp) || !OidIsValid(get_relname_relid("contacts", nsp));
+}
 
 // Set by record_* around their own message insert: the messages trigger then
 // leaves the conversation alone (record_* bumped it already).  Reset by
@@ -222,6 +387,10 @@ struct Agent {
     int rate_limit_per_hour;
     phone::Region region;
     char timezone[TZ_STRLEN_MAX + 1];
+    // read_event only (0.2.0):
+    Datum agent_id;               // uuid, in SPI memory
+    bool has_after_hours_message;
+    Datum after_hours_message;    // text, in SPI memory
 };
 
 bool getbool(int col, bool *isnull)
@@ -373,17 +542,32 @@ struct Conversation {
     TimestampTz last_message_at;
     int nlog;
     int64 log[limits::max_window];
+    // the contact's monthly counter and its tier's limit, and the hours (0.2.0)
+    bool contact_found;
+    int monthly_requests;
+    bool has_requests_month;
+    DateADT requests_month;
+    bool has_limit;
+    int monthly_limit;
+    bool open;
 };
 
+[[noreturn]] void number_not_routed(Datum number, bool voice);
+
 // Runs an event plan: the agent (or P0002), the normalized number (or 22023),
-// blocked, and the conversation row if there is one.
-void read_event(Plan *plan, Datum agent_id, Datum raw, Agent *agent, Datum *e164, Conversation *c,
+// blocked, and the conversation row if there is one.  `key` is the agent's id,
+// or for route_lock_plan the dialed number in E.164 (P0002 naming it when it
+// does not route an SMS).
+void read_event(Plan *plan, Datum key, Datum raw, TimestampTz at, Agent *agent, Datum *e164, Conversation *c,
                 bool read_only)
 {
-    Datum args[2] = {agent_id, raw};
+    Datum args[3] = {key, raw, TimestampTzGetDatum(at)};
     run(plan, args, nullptr, read_only, 0);
-    if (SPI_processed == 0)
-        agent_not_found(agent_id);
+    if (SPI_processed == 0) {
+        if (plan == &route_lock_plan)
+            number_not_routed(key, false);
+        agent_not_found(key);
+    }
     bool isnull;
     agent->sms_enabled = getbool(1, &isnull);
     agent->auto_respond = getbool(2, &isnull);
@@ -401,6 +585,19 @@ void read_event(Plan *plan, Datum agent_id, Datum raw, Agent *agent, Datum *e164
         elog(ERROR, "switchboard: try_normalize_phone and normalize_phone disagree");
     }
     c->blocked = getbool(9, &isnull);
+    Datum requests = getdatum(15, &isnull);
+    c->monthly_requests = isnull ? 0 : DatumGetInt32(requests);
+    Datum month = getdatum(16, &isnull);
+    c->has_requests_month = !isnull;
+    c->requests_month = isnull ? 0 : DatumGetDateADT(month);
+    Datum limit = getdatum(17, &isnull);
+    c->has_limit = !isnull;
+    c->monthly_limit = isnull ? 0 : DatumGetInt32(limit);
+    c->open = getbool(18, &isnull);
+    agent->after_hours_message = getdatum(19, &isnull);
+    agent->has_after_hours_message = !isnull;
+    agent->agent_id = getdatum(20, &isnull);
+    c->contact_found = getbool(21, &isnull);
     c->conversation_id = getdatum(10, &isnull);
     c->found = !isnull;
     c->nlog = 0;
@@ -432,9 +629,10 @@ int lock_day(Datum agent_id, Datum day)
 }
 
 int64 insert_message(Datum agent_id, Datum conversation_id, Datum session_id, const char *direction,
-                     Datum e164, Datum body, Datum metadata, const char *decision, TimestampTz at)
+                     Datum e164, Datum body, Datum metadata, const char *decision, TimestampTz at,
+                     bool after_hours)
 {
-    Datum args[9] = {agent_id,
+    Datum args[10] = {agent_id,
                      conversation_id,
                      session_id,
                      CStringGetTextDatum(direction),
@@ -442,12 +640,13 @@ int64 insert_message(Datum agent_id, Datum conversation_id, Datum session_id, co
                      body,
                      metadata,
                      CStringGetTextDatum(decision),
-                     TimestampTzGetDatum(at)};
-    char nulls[9] = {' ', conversation_id ? ' ' : 'n', session_id ? ' ' : 'n', ' ', ' ', ' ', ' ', ' ', ' '};
+                     TimestampTzGetDatum(at),
+                     BoolGetDatum(after_hours)};
+    char nulls[10] = {' ', conversation_id ? ' ' : 'n', session_id ? ' ' : 'n', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
     record_in_progress = true;
     PG_TRY();
     {
-        run(&message_insert_plan, args, nulls, false, 0);
+        run(schema_010 ? &message_insert_plan_010 : &message_insert_plan, args, nulls, false, 0);
     }
     PG_FINALLY();
     {
@@ -472,11 +671,14 @@ void bump_conversation(Datum agent_id, Datum conversation_id, Datum session_id, 
     run(&conv_bump_plan, args, nulls, false, 0);
 }
 
-// Bumps the conversation and stores an accepted message, one statement; returns its id.
+// Bumps the conversation and stores an accepted message, one statement; returns
+// its id.  An inbound message (contact_plan: inbound_insert_plan or
+// inbound_insert_new_contact_plan) also counts for its contact in `month`.
 int64 bump_and_insert(Datum agent_id, Datum conversation_id, Datum session_id, bool inbound, TimestampTz at,
-                      const int64 *log, int nlog, Datum e164, Datum body, Datum metadata)
+                      const int64 *log, int nlog, Datum e164, Datum body, Datum metadata,
+                      Plan *contact_plan = nullptr, bool after_hours = false, Datum month = 0)
 {
-    Datum args[11] = {agent_id,
+    Datum args[13] = {agent_id,
                       conversation_id,
                       session_id,
                       Int32GetDatum(inbound ? 1 : 0),
@@ -486,12 +688,15 @@ int64 bump_and_insert(Datum agent_id, Datum conversation_id, Datum session_id, b
                       CStringGetTextDatum(inbound ? "inbound" : "outbound"),
                       e164,
                       body,
-                      metadata};
-    char nulls[11] = {' ', ' ', ' ', ' ', ' ', ' ', log ? ' ' : 'n', ' ', ' ', ' ', ' '};
+                      metadata,
+                      BoolGetDatum(after_hours),
+                      month};
+    char nulls[13] = {' ', ' ', ' ', ' ', ' ', ' ', log ? ' ' : 'n', ' ', ' ', ' ', ' ', ' ', ' '};
     record_in_progress = true;
     PG_TRY();
     {
-        run(&bump_and_insert_plan, args, nulls, false, 0);
+        run(schema_010 ? &bump_and_insert_plan_010 : contact_plan ? contact_plan : &bump_and_insert_plan, args, nulls,
+            false, 0);
     }
     PG_FINALLY();
     {
@@ -505,8 +710,9 @@ int64 bump_and_insert(Datum agent_id, Datum conversation_id, Datum session_id, b
 // ---------------------------------------------------------------------------
 // The decision, shared by record_inbound and check_rate_limit.
 
-enum Decision { accepted, blocked, disabled, rate_limited, daily_limit };
-const char *const decision_names[] = {"accepted", "blocked", "disabled", "rate_limited", "daily_limit"};
+enum Decision { accepted, blocked, disabled, rate_limited, daily_limit, quota_exceeded };
+const char *const decision_names[] = {"accepted",     "blocked",     "disabled",
+                                      "rate_limited", "daily_limit", "quota_exceeded"};
 
 struct Verdict {
     Decision decision;
@@ -515,6 +721,68 @@ struct Verdict {
     bool has_remaining;
     int remaining;
 };
+
+// The first day of the agent's month of `day`.
+Datum month_of(Datum day)
+{
+    int y, m, d;
+    j2date(DatumGetDateADT(day) + POSTGRES_EPOCH_JDATE, &y, &m, &d);
+    return DateADTGetDatum(date2j(y, m, 1) - POSTGRES_EPOCH_JDATE);
+}
+
+// From `at` to the agent's first local midnight of the month after `month`.
+int64 until_next_month(const Agent *agent, Datum month, TimestampTz at)
+{
+    int y, m, d;
+    j2date(DatumGetDateADT(month) + POSTGRES_EPOCH_JDATE, &y, &m, &d);
+    if (++m > 12) {
+        m = 1;
+        y++;
+    }
+    Datum last_day = DateADTGetDatum(date2j(y, m, 1) - POSTGRES_EPOCH_JDATE - 1);
+    return until_next_day(agent, last_day, at);
+}
+
+// The contact's accepted messages of `month` so far.
+int used_in_month(const Conversation *c, Datum month)
+{
+    return c->has_requests_month && c->requests_month == DatumGetDateADT(month) ? c->monthly_requests : 0;
+}
+
+// The monthly quota: quota_exceeded when the contact's tier has a limit and
+// its accepted messages of the month reached it.  True when it decided.
+bool judge_quota(const Agent *agent, const Conversation *c, TimestampTz at, Datum month, Verdict *v)
+{
+    if (!c->has_limit || used_in_month(c, month) < c->monthly_limit)
+        return false;
+    v->decision = quota_exceeded;
+    v->has_retry = true;
+    v->retry_after_us = until_next_month(agent, month, at);
+    return true;
+}
+
+// judge_quota on the current counter: for a limited tier on an existing
+// conversation, reads the contact again under its lock (contact_lock_plan).
+bool judge_quota_locked(const Agent *agent, Datum agent_id, Datum e164, Conversation *c, TimestampTz at,
+                        Datum month, Verdict *v)
+{
+    if (c->found && c->has_limit) {
+        Datum args[2] = {agent_id, e164};
+        run(&contact_lock_plan, args, nullptr, false, 0);
+        bool isnull;
+        c->contact_found = SPI_processed > 0;
+        c->monthly_requests = 0;
+        c->has_requests_month = false;
+        if (c->contact_found) {
+            Datum n = getdatum(1, &isnull);
+            c->monthly_requests = isnull ? 0 : DatumGetInt32(n);
+            Datum m = getdatum(2, &isnull);
+            c->has_requests_month = !isnull;
+            c->requests_month = isnull ? 0 : DatumGetDateADT(m);
+        }
+    }
+    return judge_quota(agent, c, at, month, v);
+}
 
 // Hourly limit on an existing conversation.
 void judge_rate(const Agent *agent, const Conversation *c, TimestampTz at, Verdict *v)
@@ -556,15 +824,13 @@ ReturnSetInfo *materialized_result(FunctionCallInfo fcinfo)
     return reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
 }
 
-}  // namespace
-
-// record_inbound(agent_id, from_phone, body, metadata, at) -> one row: decision,
-// conversation_id, session_id, message_id, is_new_conversation, is_new_session,
-// reply, retry_after, remaining
-SB_FUNCTION(record_inbound)
+// The body of record_inbound and route_inbound: `key` is the agent's id
+// (event_lock_plan) or the dialed number in E.164 (route_lock_plan); the rest
+// is the same code.  Result: decision, conversation_id, session_id, message_id,
+// is_new_conversation, is_new_session, reply, retry_after, remaining,
+// after_hours, quota_remaining, and for route_inbound agent_id.
+Datum inbound_event(FunctionCallInfo fcinfo, Plan *plan, Datum key)
 {
-    require_arguments(fcinfo, "record_inbound", 5, 2);
-    Datum agent_id = PG_GETARG_DATUM(0);
     Datum raw = PG_GETARG_DATUM(1);
     Datum body = PG_ARGISNULL(2) ? CStringGetTextDatum("") : PG_GETARG_DATUM(2);
     Datum metadata = PG_GETARG_DATUM(3);
@@ -577,25 +843,32 @@ SB_FUNCTION(record_inbound)
     Agent agent;
     Datum e164;
     Conversation conv;
-    read_event(&event_lock_plan, agent_id, raw, &agent, &e164, &conv, false);
+    read_event(plan, key, raw, at, &agent, &e164, &conv, false);
+    Datum agent_id = agent.agent_id;
 
     Verdict v = {accepted, false, 0, false, 0};
     bool is_new_conversation = false, is_new_session = false;
     int64 message_id = 0;
+    Datum day = local_day(&agent, at);
+    Datum month = month_of(day);
 
     if (!agent.sms_enabled) {
         v.decision = disabled;
     } else if (conv.blocked) {
         v.decision = blocked;
+    } else if (judge_quota_locked(&agent, agent_id, e164, &conv, at, month, &v)) {
+        // quota_exceeded
     } else if (conv.found) {
         judge_rate(&agent, &conv, at, &v);
     } else {
         // Would open a conversation: take the day's counter lock, then look
         // again (a concurrent first message may have opened it meanwhile).
-        Datum day = local_day(&agent, at);
         int opened = lock_day(agent_id, day);
-        read_event(&event_lock_plan, agent_id, raw, &agent, &e164, &conv, false);
-        if (conv.found) {
+        read_event(plan, key, raw, at, &agent, &e164, &conv, false);
+        agent_id = agent.agent_id;
+        if (judge_quota_locked(&agent, agent_id, e164, &conv, at, month, &v)) {
+            // quota_exceeded
+        } else if (conv.found) {
             judge_rate(&agent, &conv, at, &v);
         } else if (opened >= agent.max_daily_conversations) {
             v.decision = daily_limit;
@@ -609,10 +882,12 @@ SB_FUNCTION(record_inbound)
             run(&conv_insert_plan, args, nullptr, false, 0);
             if (SPI_processed == 0) {
                 // Opened by someone who did not take the counter lock (a direct insert).
-                read_event(&event_lock_plan, agent_id, raw, &agent, &e164, &conv, false);
+                read_event(plan, key, raw, at, &agent, &e164, &conv, false);
+                agent_id = agent.agent_id;
                 if (!conv.found)
                     elog(ERROR, "switchboard: conversation vanished while opening it");
-                judge_rate(&agent, &conv, at, &v);
+                if (!judge_quota_locked(&agent, agent_id, e164, &conv, at, month, &v))
+                    judge_rate(&agent, &conv, at, &v);
             } else {
                 bool isnull;
                 conv.found = true;
@@ -623,8 +898,12 @@ SB_FUNCTION(record_inbound)
                 v.remaining = agent.rate_limit_per_hour - 1;
                 Datum bump[2] = {agent_id, day};
                 run(&day_bump_plan, bump, nullptr, false, 0);
+                if (!schema_010) {
+                    Datum count[4] = {agent_id, e164, TimestampTzGetDatum(at), month};
+                    run(&contact_count_plan, count, nullptr, false, 0);
+                }
                 message_id = insert_message(agent_id, conv.conversation_id, conv.session_id, "inbound", e164,
-                                            body, metadata, "accepted", at);
+                                            body, metadata, "accepted", at, !conv.open);
             }
         }
     }
@@ -632,7 +911,7 @@ SB_FUNCTION(record_inbound)
     if (is_new_conversation) {
         // stored above
     } else if (v.decision == accepted) {
-        // An accepted message on an existing conversation: roll the session, log it, bump.
+        // An accepted message on an existing conversation: roll the session, log it, bump, count.
         if (limits::session_expired(conv.has_last, conv.last_message_at, at, agent.session_timeout_minutes)) {
             conv.session_id = new_uuid();
             is_new_session = true;
@@ -640,17 +919,21 @@ SB_FUNCTION(record_inbound)
         int64 log[limits::max_window];
         int nlog = limits::admit(conv.log, conv.nlog, at, log);
         message_id = bump_and_insert(agent_id, conv.conversation_id, conv.session_id, true, at, log, nlog, e164,
-                                     body, metadata);
+                                     body, metadata,
+                                     conv.contact_found ? &inbound_insert_plan : &inbound_insert_new_contact_plan,
+                                     !conv.open, month);
     } else {
         // Rejected: stored with its decision (and its conversation, if it has one), counting for nothing.
         message_id = insert_message(agent_id, conv.found ? conv.conversation_id : 0,
                                     conv.found ? conv.session_id : 0, "inbound", e164, body, metadata,
-                                    decision_names[v.decision], at);
+                                    decision_names[v.decision], at, !conv.open);
     }
 
     bool attached = conv.found;
-    Datum values[9];
-    bool nulls[9] = {false, !attached, !attached, false, false, false, true, !v.has_retry, !v.has_remaining};
+    bool routed = plan == &route_lock_plan;
+    Datum values[12];
+    bool nulls[12] = {false, !attached, !attached, false, false, false, true, !v.has_retry, !v.has_remaining,
+                      false, !conv.has_limit, !routed};
     values[0] = CStringGetTextDatum(decision_names[v.decision]);
     values[1] = attached ? conv.conversation_id : 0;
     values[2] = attached ? conv.session_id : 0;
@@ -658,15 +941,122 @@ SB_FUNCTION(record_inbound)
     values[4] = BoolGetDatum(is_new_conversation);
     values[5] = BoolGetDatum(is_new_session);
     values[6] = 0;
-    if (is_new_conversation && agent.auto_respond) {
-        values[6] = agent.welcome_message;
-        nulls[6] = false;
+    if (v.decision == accepted && agent.auto_respond) {
+        // Outside hours the after-hours message answers every accepted message;
+        // else (or without one) the welcome message answers a new conversation.
+        if (!conv.open && agent.has_after_hours_message) {
+            values[6] = agent.after_hours_message;
+            nulls[6] = false;
+        } else if (is_new_conversation) {
+            values[6] = agent.welcome_message;
+            nulls[6] = false;
+        }
     }
     values[7] = v.has_retry ? interval_us(v.retry_after_us) : 0;
     values[8] = Int32GetDatum(v.remaining);
-    tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+    values[9] = BoolGetDatum(!conv.open);
+    int used = used_in_month(&conv, month) + (v.decision == accepted ? 1 : 0);
+    values[10] = Int32GetDatum(conv.monthly_limit > used ? conv.monthly_limit - used : 0);
+    values[11] = agent_id;
+    TupleDesc desc = rsinfo->setDesc;  // 0.1.0's record_inbound: the first 9 columns
+    if (desc->natts > 12)
+        elog(ERROR, "switchboard: %s returns %d columns, expected at most 12", routed ? "route_inbound" : "record_inbound",
+             desc->natts);
+    tuplestore_putvalues(rsinfo->setResult, desc, values, nulls);
     SPI_finish();
     return (Datum)0;
+}
+
+// The dialed number of route_inbound/route_call in E.164 (no default region:
+// providers send To in international form), or ERROR 22023.
+Datum dialed_number(Datum raw)
+{
+    return normalized(DatumGetTextPP(raw), phone::parse_region(nullptr, 0, true));
+}
+
+// ERROR P0002 for a dialed number that routes nothing: unknown, inactive, or
+// of the other kind.  A number whose agent the caller cannot see is unknown.
+[[noreturn]] void number_not_routed(Datum number, bool voice)
+{
+    char *shown_number = TextDatumGetCString(number);
+    Datum args[1] = {number};
+    run(&number_plan, args, nullptr, true, 1);
+    if (SPI_processed == 0)
+        ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND),
+                        errmsg("phone number \"%s\" is not provisioned", shown_number),
+                        errhint("Add it to switchboard.phone_numbers with the agent it routes to.")));
+    bool isnull;
+    if (!getbool(2, &isnull))
+        ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND), errmsg("phone number \"%s\" is not active", shown_number),
+                        errdetail("switchboard.phone_numbers.is_active is false for it.")));
+    char *kind = TextDatumGetCString(getdatum(3, &isnull));
+    if (strcmp(kind, voice ? "sms" : "voice") == 0)
+        ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND),
+                        errmsg("phone number \"%s\" does not take %s", shown_number, voice ? "calls" : "SMS"),
+                        errdetail("Its kind is %s.", kind),
+                        errhint("Set its kind to both to route %s too.", voice ? "calls" : "SMS")));
+    agent_not_found(getdatum(1, &isnull));  // the number is visible, its agent is not
+}
+
+}  // namespace
+
+// record_inbound(agent_id, from_phone, body, metadata, at) -> one row: decision,
+// conversation_id, session_id, message_id, is_new_conversation, is_new_session,
+// reply, retry_after, remaining, after_hours, quota_remaining
+SB_FUNCTION(record_inbound)
+{
+    require_arguments(fcinfo, "record_inbound", 5, 2);
+    detect_schema();
+    return inbound_event(fcinfo, schema_010 ? &event_lock_plan_010 : &event_lock_plan, PG_GETARG_DATUM(0));
+}
+
+// route_inbound(to_phone, from_phone, body, metadata, at) -> record_inbound's row
+// for the agent of the dialed number, plus agent_id
+SB_FUNCTION(route_inbound)
+{
+    require_arguments(fcinfo, "route_inbound", 5, 2);
+    schema_010 = false;  // exists from 0.2.0 on
+    return inbound_event(fcinfo, &route_lock_plan, dialed_number(PG_GETARG_DATUM(0)));
+}
+
+// is_open(agent_id, at) -> whether the agent's business hours hold `at`
+SB_FUNCTION(is_open)
+{
+    require_arguments(fcinfo, "is_open", 2, -1);
+    Datum args[2] = {PG_GETARG_DATUM(0), PG_GETARG_DATUM(1)};
+    spi_connect();
+    run(&open_plan, args, nullptr, true, 1);
+    if (SPI_processed == 0)
+        agent_not_found(args[0]);
+    bool isnull;
+    bool open = getbool(1, &isnull);
+    SPI_finish();
+    PG_RETURN_BOOL(open);
+}
+
+// switchboard_agent_open(agent_id, at): is_open for record_call's C++ code
+// (route_call); runs inside its SPI connection.
+extern "C" bool switchboard_agent_open(Datum agent_id, TimestampTz at)
+{
+    Datum args[2] = {agent_id, TimestampTzGetDatum(at)};
+    run(&open_plan, args, nullptr, true, 1);
+    if (SPI_processed == 0)
+        agent_not_found(agent_id);
+    bool isnull;
+    return getbool(1, &isnull);
+}
+
+// switchboard_route_number(to_phone, voice): the agent of an active dialed
+// number taking calls (voice) or SMS, inside the caller's SPI connection; P0002 else.
+extern "C" Datum switchboard_route_number(Datum raw, bool voice)
+{
+    Datum number = dialed_number(raw);
+    Datum args[2] = {number, CStringGetTextDatum(voice ? "sms" : "voice")};
+    run(&route_agent_plan, args, nullptr, true, 1);
+    if (SPI_processed == 0)
+        number_not_routed(number, voice);
+    bool isnull;
+    return getdatum(1, &isnull);
 }
 
 // check_rate_limit(agent_id, phone, at) -> (decision, retry_after, remaining): what
@@ -684,12 +1074,15 @@ SB_FUNCTION(check_rate_limit)
     Agent agent;
     Datum e164;
     Conversation conv;
-    read_event(&event_peek_plan, agent_id, raw, &agent, &e164, &conv, true);
+    detect_schema();
+    read_event(schema_010 ? &event_peek_plan_010 : &event_peek_plan, agent_id, raw, at, &agent, &e164, &conv, true);
     Verdict v = {accepted, false, 0, false, 0};
     if (!agent.sms_enabled) {
         v.decision = disabled;
     } else if (conv.blocked) {
         v.decision = blocked;
+    } else if (judge_quota(&agent, &conv, at, month_of(local_day(&agent, at)), &v)) {
+        // quota_exceeded
     } else if (conv.found) {
         judge_rate(&agent, &conv, at, &v);
     } else {
@@ -722,6 +1115,7 @@ SB_FUNCTION(check_rate_limit)
 SB_FUNCTION(record_outbound)
 {
     require_arguments(fcinfo, "record_outbound", 5, 2);
+    detect_schema();
     Datum agent_id = PG_GETARG_DATUM(0);
     Datum conversation_id = PG_GETARG_DATUM(1);
     Datum body = PG_ARGISNULL(2) ? CStringGetTextDatum("") : PG_GETARG_DATUM(2);
@@ -756,6 +1150,7 @@ SB_FUNCTION(record_outbound)
 SB_FUNCTION(upsert_conversation)
 {
     require_arguments(fcinfo, "upsert_conversation", 3, -1);
+    detect_schema();
     Datum agent_id = PG_GETARG_DATUM(0);
     Datum raw = PG_GETARG_DATUM(1);
     TimestampTz at = PG_GETARG_TIMESTAMPTZ(2);
@@ -767,11 +1162,11 @@ SB_FUNCTION(upsert_conversation)
     Datum e164;
     Conversation conv;
     bool is_new_conversation = false, is_new_session = false;
-    read_event(&event_lock_plan, agent_id, raw, &agent, &e164, &conv, false);
+    read_event(schema_010 ? &event_lock_plan_010 : &event_lock_plan, agent_id, raw, at, &agent, &e164, &conv, false);
     if (!conv.found) {
         Datum day = local_day(&agent, at);
         lock_day(agent_id, day);
-        read_event(&event_lock_plan, agent_id, raw, &agent, &e164, &conv, false);
+        read_event(schema_010 ? &event_lock_plan_010 : &event_lock_plan, agent_id, raw, at, &agent, &e164, &conv, false);
         if (!conv.found) {
             Datum args[5] = {agent_id, e164, 0, 0, new_uuid()};
             char nulls[5] = {' ', ' ', 'n', ' ', ' '};
@@ -786,7 +1181,7 @@ SB_FUNCTION(upsert_conversation)
                 Datum bump[2] = {agent_id, day};
                 run(&day_bump_plan, bump, nullptr, false, 0);
             } else {
-                read_event(&event_lock_plan, agent_id, raw, &agent, &e164, &conv, false);
+                read_event(schema_010 ? &event_lock_plan_010 : &event_lock_plan, agent_id, raw, at, &agent, &e164, &conv, false);
                 if (!conv.found)
                     elog(ERROR, "switchboard: conversation vanished while opening it");
             }
@@ -874,32 +1269,60 @@ SB_FUNCTION(agents_validate)
     return PointerGetDatum(row);
 }
 
-// blocked_numbers_normalize() trigger: phone in E.164, read with the agent's default_region
-SB_FUNCTION(blocked_numbers_normalize)
+namespace {
+
+// The column `name` of the new row in E.164, read with the agent's default_region.
+// A spelling starting with '+' needs no region: it is normalized without reading the agent.
+Datum normalize_column(TriggerData *td, const char *name, bool plus_needs_no_region)
 {
-    TriggerData *td = trigger_data(fcinfo, "blocked_numbers_normalize");
     HeapTuple row = new_row(td);
     TupleDesc desc = td->tg_relation->rd_att;
     int agent_col = column(desc, "agent_id");
-    int phone_col = column(desc, "phone");
+    int phone_col = column(desc, name);
     bool agent_null, phone_null;
     Datum agent_id = heap_getattr(row, agent_col, desc, &agent_null);
     Datum raw = heap_getattr(row, phone_col, desc, &phone_null);
     if (agent_null || phone_null)
         return PointerGetDatum(row);  // NOT NULL reports it
-    spi_connect();
-    Datum args[1] = {agent_id};
-    run(&region_plan, args, nullptr, true, 1);
-    if (SPI_processed == 0)
-        agent_not_found(agent_id);
-    bool isnull;
-    text *region_text = DatumGetTextPP(getdatum(1, &isnull));
-    phone::Region region = phone::parse_region(VARDATA_ANY(region_text), VARSIZE_ANY_EXHDR(region_text), false);
-    SPI_finish();
-    Datum e164 = normalized(DatumGetTextPP(raw), region);
+    text *raw_text = DatumGetTextPP(raw);
+    phone::Region region;
+    if (plus_needs_no_region && VARSIZE_ANY_EXHDR(raw_text) > 0 && VARDATA_ANY(raw_text)[0] == '+') {
+        region = phone::parse_region(nullptr, 0, true);
+    } else {
+        spi_connect();
+        Datum args[1] = {agent_id};
+        run(&region_plan, args, nullptr, true, 1);
+        if (SPI_processed == 0)
+            agent_not_found(agent_id);
+        bool isnull;
+        text *region_text = DatumGetTextPP(getdatum(1, &isnull));
+        region = phone::parse_region(VARDATA_ANY(region_text), VARSIZE_ANY_EXHDR(region_text), false);
+        SPI_finish();
+    }
+    Datum e164 = normalized(raw_text, region);
     bool null = false;
     row = heap_modify_tuple_by_cols(row, desc, 1, &phone_col, &e164, &null);
     return PointerGetDatum(row);
+}
+
+}  // namespace
+
+// blocked_numbers_normalize() trigger: phone in E.164, read with the agent's default_region
+SB_FUNCTION(blocked_numbers_normalize)
+{
+    TriggerData *td = trigger_data(fcinfo, "blocked_numbers_normalize");
+    return normalize_column(td, "phone", false);
+}
+
+// phone_column_normalize(column) trigger (0.2.0): the column named by the
+// trigger's argument in E.164, read with the agent's default_region
+SB_FUNCTION(phone_column_normalize)
+{
+    TriggerData *td = trigger_data(fcinfo, "phone_column_normalize");
+    if (td->tg_trigger->tgnargs != 1)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("phone_column_normalize: takes the column name as its one argument")));
+    return normalize_column(td, td->tg_trigger->tgargs[0], true);
 }
 
 // messages_bump_conversation() trigger: a message inserted directly (not by

@@ -37,7 +37,7 @@ struct Plan {
     SPIPlanPtr plan;
     const char *sql;
     int nargs;
-    Oid types[13];
+    Oid types[14];
 };
 
 SPIPlanPtr prepared(Plan *p)
@@ -124,17 +124,18 @@ Plan tz_plan = {nullptr, "SELECT a.timezone FROM switchboard.agents a WHERE a.ag
 // needs no second look at the context).
 #define IN_ORDER_RESULT " SELECT ctx.*, (SELECT ins.delta_id FROM ins) FROM ctx"
 
-// ... for an inbound message: $7 phone, $8..$12 accepted/blocked/rate_limited/daily_limit/disabled
+// ... for an inbound message: $7 phone, $8..$12 accepted/blocked/rate_limited/daily_limit/disabled,
+// $13 quota_exceeded, $14 after hours
 Plan inbound_in_order_plan = {nullptr,
                               IN_ORDER ","
                               " seen AS (INSERT INTO switchboard.stats_seen (agent_id, kind, day, value)"
                               "  SELECT $1, 'phone', ok.day, $7 FROM ok ON CONFLICT DO NOTHING RETURNING 1),"
                               " ins AS (INSERT INTO switchboard.stats_delta (agent_id, day, inbound, accepted, blocked,"
-                              " rate_limited, daily_limit, disabled, unique_phones)"
-                              " SELECT $1, ok.day, 1, $8, $9, $10, $11, $12, (SELECT pg_catalog.count(*) FROM seen)"
-                              " FROM ok RETURNING delta_id)" IN_ORDER_RESULT,
-                              12, {UUIDOID, UUIDOID, UUIDOID, TIMESTAMPTZOID, INT8OID, BOOLOID, TEXTOID, INT8OID,
-                                   INT8OID, INT8OID, INT8OID, INT8OID}};
+                              " rate_limited, daily_limit, disabled, unique_phones, quota_exceeded, after_hours)"
+                              " SELECT $1, ok.day, 1, $8, $9, $10, $11, $12, (SELECT pg_catalog.count(*) FROM seen),"
+                              " $13, $14 FROM ok RETURNING delta_id)" IN_ORDER_RESULT,
+                              14, {UUIDOID, UUIDOID, UUIDOID, TIMESTAMPTZOID, INT8OID, BOOLOID, TEXTOID, INT8OID,
+                                   INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID}};
 
 // ... for an outbound message: $7 metadata; a reply when the previous accepted
 // message is inbound (and this one accepted)
@@ -201,17 +202,18 @@ Plan other_day_plan = {nullptr,
 
 // An inbound message: the sender's seen-set row and the staged delta, one statement.
 // $1 agent, $2 day, $3 phone, $4..$8 accepted/blocked/rate_limited/daily_limit/disabled,
-// $9/$10 new conversation/session, $11 replies, $12 reply latency in microseconds.
+// $9/$10 new conversation/session, $11 replies, $12 reply latency in microseconds,
+// $13 quota_exceeded, $14 after hours.
 Plan inbound_plan = {nullptr,
                      "WITH seen AS (INSERT INTO switchboard.stats_seen (agent_id, kind, day, value)"
                      " VALUES ($1, 'phone', $2, $3) ON CONFLICT DO NOTHING RETURNING 1)"
                      " INSERT INTO switchboard.stats_delta (agent_id, day, inbound, accepted, blocked, rate_limited,"
                      " daily_limit, disabled, new_conversations, new_sessions, unique_phones, replies,"
-                     " reply_latency_total)"
+                     " reply_latency_total, quota_exceeded, after_hours)"
                      " SELECT $1, $2, 1, $4, $5, $6, $7, $8, $9, $10, (SELECT pg_catalog.count(*) FROM seen), $11, "
-                     NUMERIC_LAT("$12") " RETURNING delta_id",
-                     12, {UUIDOID, DATEOID, TEXTOID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID,
-                          INT8OID, INT8OID}};
+                     NUMERIC_LAT("$12") ", $13, $14 RETURNING delta_id",
+                     14, {UUIDOID, DATEOID, TEXTOID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID,
+                          INT8OID, INT8OID, INT8OID, INT8OID}};
 
 // An outbound message, with its AI task facts read from the metadata ($3).
 Plan outbound_plan = {nullptr,
@@ -313,6 +315,10 @@ SB_FUNCTION(stats_on_message)
     Datum decision = heap_getattr(row, SPI_fnumber(desc, "decision"), desc, &isnull);
     TimestampTz at = DatumGetTimestampTz(heap_getattr(row, SPI_fnumber(desc, "created_at"), desc, &isnull));
     bool accepted = text_is(decision, "accepted");
+    bool after_hours_null;
+    Datum after_hours = heap_getattr(row, SPI_fnumber(desc, "after_hours"), desc, &after_hours_null);
+    int64 ah = (!after_hours_null && DatumGetBool(after_hours)) ? 1 : 0;
+    int64 qe = text_is(decision, "quota_exceeded") ? 1 : 0;
 
     if (SPI_connect() != SPI_OK_CONNECT)
         elog(ERROR, "switchboard: SPI_connect failed");
@@ -337,9 +343,9 @@ SB_FUNCTION(stats_on_message)
         Datum hash = DirectFunctionCall1Coll(hashtext, DEFAULT_COLLATION_OID, CStringGetTextDatum(conv_text));
         DirectFunctionCall2(pg_advisory_xact_lock_int4, Int32GetDatum(conversation_lock_key), hash);
 
-        Datum args[12] = {agent, conversation, session, TimestampTzGetDatum(at), Int64GetDatum(mid),
+        Datum args[14] = {agent, conversation, session, TimestampTzGetDatum(at), Int64GetDatum(mid),
                           BoolGetDatum(accepted)};
-        char nulls[12] = {' ', ' ', no_session ? 'n' : ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+        char nulls[14] = {' ', ' ', no_session ? 'n' : ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
         // the common case first: one statement, nothing else to do
         if (inbound) {
             args[6] = phone;
@@ -348,6 +354,8 @@ SB_FUNCTION(stats_on_message)
             args[9] = Int64GetDatum(text_is(decision, "rate_limited") ? 1 : 0);
             args[10] = Int64GetDatum(text_is(decision, "daily_limit") ? 1 : 0);
             args[11] = Int64GetDatum(text_is(decision, "disabled") ? 1 : 0);
+            args[12] = Int64GetDatum(qe);
+            args[13] = Int64GetDatum(ah);
             run(&inbound_in_order_plan, args, nulls, 0);
         } else {
             args[6] = metadata;
@@ -449,7 +457,7 @@ SB_FUNCTION(stats_on_message)
     }
 
     if (inbound) {
-        Datum args[12] = {agent,
+        Datum args[14] = {agent,
                           day,
                           phone,
                           Int64GetDatum(accepted ? 1 : 0),
@@ -460,7 +468,9 @@ SB_FUNCTION(stats_on_message)
                           Int64GetDatum(nc),
                           Int64GetDatum(ns),
                           Int64GetDatum(rep),
-                          Int64GetDatum(lat_us)};
+                          Int64GetDatum(lat_us),
+                          Int64GetDatum(qe),
+                          Int64GetDatum(ah)};
         run(&inbound_plan, args, nullptr, 0);
     } else {
         Datum args[7] = {agent, day, metadata, Int64GetDatum(nc), Int64GetDatum(ns), Int64GetDatum(rep),

@@ -1,0 +1,156 @@
+-- Routing by dialed number, business hours, tiered monthly quotas (0.2.0) -----
+--
+-- phone_numbers is keyed by the number alone: a number routes to one agent, so
+-- it cannot be distributed by agent_id; in Citus it is a reference table (small,
+-- read on every routed event, replicated to every node).  It still carries
+-- agent_id, so the owner policy of 099_secure_tables.sql applies to it.
+-- The other tables follow the agent_id rule.
+
+CREATE TABLE switchboard.phone_numbers (
+    number        text PRIMARY KEY CHECK (number ~ '^\+[1-9][0-9]{2,19}$'),
+    agent_id      uuid NOT NULL REFERENCES switchboard.agents ON DELETE CASCADE,
+    friendly_name text,
+    kind          text NOT NULL DEFAULT 'both' CHECK (kind IN ('sms', 'voice', 'both')),
+    is_active     boolean NOT NULL DEFAULT true,
+    created_at    timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX phone_numbers_agent_id_idx ON switchboard.phone_numbers (agent_id);
+COMMENT ON TABLE switchboard.phone_numbers IS
+    'the numbers provisioned for agents: a dialed number routes to one agent (keyed by the number alone, a Citus reference table)';
+
+-- day_of_week as extract(dow): 0 = Sunday.  An interval whose close_time is
+-- earlier than its open_time runs overnight into the next day; close_time
+-- 24:00 closes at midnight.  A row with is_closed = true opens nothing.
+CREATE TABLE switchboard.business_hours (
+    agent_id    uuid NOT NULL REFERENCES switchboard.agents ON DELETE CASCADE,
+    hours_id    bigint GENERATED ALWAYS AS IDENTITY,
+    day_of_week smallint NOT NULL CHECK (day_of_week BETWEEN 0 AND 6),
+    open_time   time,
+    close_time  time,
+    is_closed   boolean NOT NULL DEFAULT false,
+    PRIMARY KEY (agent_id, hours_id),
+    CONSTRAINT business_hours_interval_check
+        CHECK (is_closed OR (open_time IS NOT NULL AND close_time IS NOT NULL AND open_time <> close_time))
+);
+CREATE INDEX business_hours_day_idx ON switchboard.business_hours (agent_id, day_of_week);
+COMMENT ON TABLE switchboard.business_hours IS
+    'opening intervals per weekday (0 = Sunday) in the agent''s timezone, several a day, overnight when close_time < open_time; an agent without rows is always open';
+
+CREATE TABLE switchboard.closed_dates (
+    agent_id   uuid NOT NULL REFERENCES switchboard.agents ON DELETE CASCADE,
+    day        date NOT NULL,
+    reason     text,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (agent_id, day)
+);
+COMMENT ON TABLE switchboard.closed_dates IS
+    'days (the agent''s timezone) the agent is closed, e.g. holidays: the intervals starting that day do not open';
+
+CREATE TABLE switchboard.tiers (
+    agent_id      uuid NOT NULL REFERENCES switchboard.agents ON DELETE CASCADE,
+    tier          text NOT NULL CHECK (tier ~ '^[a-z0-9][a-z0-9_-]{0,39}$'),
+    monthly_limit integer NOT NULL CHECK (monthly_limit >= 0),
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (agent_id, tier)
+);
+COMMENT ON TABLE switchboard.tiers IS
+    'accepted inbound messages a contact of a tier may send per calendar month (agent''s timezone); a tier without a row is unlimited';
+
+CREATE TABLE switchboard.contacts (
+    agent_id         uuid NOT NULL REFERENCES switchboard.agents ON DELETE CASCADE,
+    phone            text NOT NULL CHECK (phone ~ '^\+[1-9][0-9]{2,19}$'),
+    tier             text NOT NULL DEFAULT 'free' CHECK (tier ~ '^[a-z0-9][a-z0-9_-]{0,39}$'),
+    display_name     text,
+    total_requests   bigint NOT NULL DEFAULT 0,
+    monthly_requests integer NOT NULL DEFAULT 0,
+    -- the month monthly_requests counts (its first day, agent's timezone): a
+    -- message of a later month starts the count again, no job resets it
+    requests_month   date,
+    last_active_at   timestamptz,
+    preferences      jsonb NOT NULL DEFAULT '{}',
+    created_at       timestamptz NOT NULL DEFAULT now(),
+    updated_at       timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (agent_id, phone)
+) WITH (fillfactor = 80);  -- the per-message counter update stays HOT
+COMMENT ON TABLE switchboard.contacts IS
+    'one row per person who talks to an agent (created by the first accepted message or set_contact_tier): tier and request counters';
+
+CREATE FUNCTION switchboard.phone_column_normalize() RETURNS trigger
+AS 'MODULE_PATHNAME', 'phone_column_normalize'
+LANGUAGE C;
+COMMENT ON FUNCTION switchboard.phone_column_normalize() IS
+    'internal trigger: stores the column named by its argument in E.164, read with the agent''s default_region';
+CREATE TRIGGER phone_numbers_normalize BEFORE INSERT OR UPDATE OF agent_id, number
+    ON switchboard.phone_numbers FOR EACH ROW EXECUTE FUNCTION switchboard.phone_column_normalize('number');
+COMMENT ON TRIGGER phone_numbers_normalize ON switchboard.phone_numbers IS
+    'stores the number in E.164 (any spelling, the agent''s default_region; 22023 on a bad number)';
+CREATE TRIGGER contacts_normalize BEFORE INSERT OR UPDATE OF agent_id, phone
+    ON switchboard.contacts FOR EACH ROW EXECUTE FUNCTION switchboard.phone_column_normalize('phone');
+COMMENT ON TRIGGER contacts_normalize ON switchboard.contacts IS
+    'stores the phone in E.164 (any spelling, the agent''s default_region; 22023 on a bad number)';
+
+-- Functions -------------------------------------------------------------------
+
+CREATE FUNCTION switchboard.route_inbound(
+    to_phone text, from_phone text, body text, metadata jsonb DEFAULT '{}',
+    at timestamptz DEFAULT now())
+RETURNS TABLE (decision text, conversation_id uuid, session_id uuid, message_id bigint,
+               is_new_conversation boolean, is_new_session boolean, reply text,
+               retry_after interval, remaining integer, after_hours boolean,
+               quota_remaining integer, agent_id uuid)
+AS 'MODULE_PATHNAME', 'route_inbound'
+LANGUAGE C VOLATILE ROWS 1;
+COMMENT ON FUNCTION switchboard.route_inbound(text, text, text, jsonb, timestamptz) IS
+    'one inbound SMS routed by the dialed number (an active sms or both number, else P0002): record_inbound for its agent, plus agent_id';
+
+CREATE FUNCTION switchboard.route_call(
+    to_phone text, call_sid text, from_phone text, status text, at timestamptz DEFAULT now(),
+    duration_seconds integer DEFAULT NULL, metadata jsonb DEFAULT '{}')
+RETURNS TABLE (call_id bigint, conversation_id uuid, status text, is_new_call boolean,
+               agent_id uuid, after_hours boolean)
+AS 'MODULE_PATHNAME', 'route_call'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION switchboard.route_call(text, text, text, text, timestamptz, integer, jsonb) IS
+    'a provider call event routed by the dialed number (an active voice or both number, else P0002): record_call for its agent, plus agent_id and after_hours';
+
+CREATE FUNCTION switchboard.is_open(agent_id uuid, at timestamptz DEFAULT now())
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'is_open'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION switchboard.is_open(uuid, timestamptz) IS
+    'whether the agent is open at `at` by its business_hours and closed_dates (agent''s timezone); always open without hours';
+
+CREATE FUNCTION switchboard.set_contact_tier(agent_id uuid, phone text, tier text)
+RETURNS switchboard.contacts
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    region text;
+    e164 text;
+    t text := lower(btrim(tier));
+    result switchboard.contacts;
+BEGIN
+    IF agent_id IS NULL OR phone IS NULL OR tier IS NULL THEN
+        RAISE EXCEPTION 'set_contact_tier: arguments must not be null' USING ERRCODE = '22004';
+    END IF;
+    SELECT a.default_region INTO region FROM switchboard.agents a
+     WHERE a.agent_id OPERATOR(pg_catalog.=) set_contact_tier.agent_id;
+    IF NOT FOUND THEN
+        PERFORM switchboard.agent_not_found(set_contact_tier.agent_id);
+    END IF;
+    IF t !~ '^[a-z0-9][a-z0-9_-]{0,39}$' THEN
+        RAISE EXCEPTION 'invalid tier "%"', pg_catalog.left(tier, 100) USING ERRCODE = '22023',
+            DETAIL = 'A tier is 1 to 40 lower-case letters, digits, _ or -, starting with a letter or digit.';
+    END IF;
+    e164 := switchboard.normalize_phone(phone, region);
+    INSERT INTO switchboard.contacts AS k (agent_id, phone, tier)
+    VALUES (set_contact_tier.agent_id, e164, t)
+    ON CONFLICT ON CONSTRAINT contacts_pkey
+    DO UPDATE SET tier = excluded.tier, updated_at = pg_catalog.now()
+    RETURNING k.* INTO result;
+    RETURN result;
+END
+$$;
+COMMENT ON FUNCTION switchboard.set_contact_tier(uuid, text, text) IS
+    'sets the tier of the agent''s contact (any spelling of the phone, tier case-insensitive), creating the contact; returns it';
