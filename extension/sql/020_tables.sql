@@ -103,6 +103,8 @@ CREATE TABLE switchboard.calls (
     metadata         jsonb NOT NULL DEFAULT '{}',
     created_at       timestamptz NOT NULL DEFAULT now(),
     updated_at       timestamptz NOT NULL DEFAULT now(),
+    -- 0.2.0: the agent was closed when the call started (set when the row is first inserted)
+    after_hours      boolean NOT NULL DEFAULT false,
     PRIMARY KEY (agent_id, call_id),
     UNIQUE (agent_id, call_sid)
 );

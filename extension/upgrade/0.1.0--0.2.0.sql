@@ -362,6 +362,7 @@ ALTER TABLE switchboard.messages ADD CONSTRAINT messages_decision_check
     CHECK (decision IN ('accepted', 'blocked', 'disabled', 'rate_limited', 'daily_limit',
                         'quota_exceeded'));
 ALTER TABLE switchboard.messages ADD COLUMN after_hours boolean NOT NULL DEFAULT false;
+-- (calls.after_hours: see "after-hours calls" below)
 
 -- record_inbound gains after_hours and quota_remaining: a new result type
 DROP FUNCTION switchboard.record_inbound(uuid, text, text, jsonb, timestamptz);
@@ -530,9 +531,79 @@ COMMENT ON FUNCTION switchboard.set_contact_tier(uuid, text, text) IS
 -- (extension/sql/040_stats.sql: new columns at the end, the trigger, the fold,
 -- the readers and the rebuild; readers whose result gained columns are recreated)
 ALTER TABLE switchboard.stats_daily ADD COLUMN quota_exceeded bigint NOT NULL DEFAULT 0,
-                                    ADD COLUMN after_hours bigint NOT NULL DEFAULT 0;
+                                    ADD COLUMN after_hours bigint NOT NULL DEFAULT 0,
+                                    ADD COLUMN calls_after_hours bigint NOT NULL DEFAULT 0;
 ALTER TABLE switchboard.stats_delta ADD COLUMN quota_exceeded bigint NOT NULL DEFAULT 0,
-                                    ADD COLUMN after_hours bigint NOT NULL DEFAULT 0;
+                                    ADD COLUMN after_hours bigint NOT NULL DEFAULT 0,
+                                    ADD COLUMN calls_after_hours bigint NOT NULL DEFAULT 0;
+
+-- after-hours calls (issue 8): calls.after_hours, set by record_call/route_call
+-- when a call's row is first inserted, and the calls_after_hours counter of the
+-- daily stats (the columns above; extension/sql/020_tables.sql, 040_stats.sql):
+-- the call trigger passes the flag to stats_call_delta, which gains an argument.
+ALTER TABLE switchboard.calls ADD COLUMN after_hours boolean NOT NULL DEFAULT false;
+DROP FUNCTION switchboard.stats_call_delta(uuid, date, integer, text, timestamptz, integer, integer);
+-- a call row's contribution, signed, as one stats_delta row
+CREATE FUNCTION switchboard.stats_call_delta(a uuid, d date, sgn integer, status text,
+                                             answered_at timestamptz, duration integer, new_caller integer,
+                                             after_hours boolean)
+RETURNS void
+LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+    INSERT INTO switchboard.stats_delta
+        (agent_id, day, calls_total, calls_answered, calls_completed, calls_failed, calls_busy,
+         calls_no_answer, calls_canceled, call_duration_total, call_duration_count, unique_callers,
+         calls_after_hours)
+    VALUES ($1, $2, $3,
+            $3 * ($5 IS NOT NULL OR $4 IN ('in_progress', 'completed'))::int,
+            $3 * ($4 = 'completed')::int, $3 * ($4 = 'failed')::int, $3 * ($4 = 'busy')::int,
+            $3 * ($4 = 'no_answer')::int, $3 * ($4 = 'canceled')::int,
+            $3 * CASE WHEN $4 = 'completed' THEN coalesce($6, 0) ELSE 0 END,
+            $3 * ($4 = 'completed' AND $6 IS NOT NULL)::int, $7,
+            $3 * $8::int)
+$$;
+COMMENT ON FUNCTION switchboard.stats_call_delta(uuid, date, integer, text, timestamptz, integer, integer, boolean) IS
+    'helper: stages a call row''s contribution (sgn -1 takes an old version back)';
+
+CREATE OR REPLACE FUNCTION switchboard.stats_on_call() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    tz text;
+    d date;
+    od date;
+    uc int := 0;
+BEGIN
+    IF current_setting('switchboard.stats_rollup', true) = 'off' THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'UPDATE' AND NEW.status = OLD.status
+       AND NEW.answered_at IS NOT DISTINCT FROM OLD.answered_at
+       AND NEW.duration_seconds IS NOT DISTINCT FROM OLD.duration_seconds
+       AND NEW.started_at = OLD.started_at AND NEW.caller = OLD.caller
+       AND NEW.agent_id = OLD.agent_id AND NEW.after_hours = OLD.after_hours THEN
+        RETURN NULL;
+    END IF;
+    SELECT a.timezone INTO tz FROM switchboard.agents a WHERE a.agent_id = NEW.agent_id;
+    tz := coalesce(tz, 'UTC');
+    d := (NEW.started_at AT TIME ZONE tz)::date;
+    IF TG_OP = 'UPDATE' THEN
+        od := (OLD.started_at AT TIME ZONE switchboard.stats_agent_tz(OLD.agent_id))::date;
+        PERFORM switchboard.stats_call_delta(OLD.agent_id, od, -1, OLD.status, OLD.answered_at,
+                                             OLD.duration_seconds, 0, OLD.after_hours);
+    END IF;
+    IF TG_OP = 'INSERT' OR od <> d OR NEW.caller <> OLD.caller OR NEW.agent_id <> OLD.agent_id THEN
+        INSERT INTO switchboard.stats_seen (agent_id, kind, day, value)
+        VALUES (NEW.agent_id, 'caller', d, NEW.caller) ON CONFLICT DO NOTHING;
+        GET DIAGNOSTICS uc = ROW_COUNT;
+    END IF;
+    PERFORM switchboard.stats_call_delta(NEW.agent_id, d, 1, NEW.status, NEW.answered_at,
+                                         NEW.duration_seconds, uc, NEW.after_hours);
+    RETURN NULL;
+END
+$fn$;
+COMMENT ON FUNCTION switchboard.stats_on_call() IS
+    'internal trigger: stages the daily-stats change of a new or updated call (status moves count it once; off when switchboard.stats_rollup = off)';
+
+-- (the 0.1.0 rows of calls keep after_hours = false: 0.1.0 had no business hours)
 
 -- The message trigger (native since the statsperf section above) counts them
 -- itself; the fold, the rebuild and the readers are recreated with the new
@@ -555,8 +626,8 @@ BEGIN
             tasks = t.tasks + excluded.tasks, tokens = t.tokens + excluded.tokens,
             judged = t.judged + excluded.judged, succeeded = t.succeeded + excluded.succeeded
     ), f AS (
-        INSERT INTO switchboard.stats_daily AS t (agent_id, day, inbound, accepted, blocked, rate_limited, daily_limit, disabled, outbound, new_conversations, new_sessions, unique_phones, calls_total, calls_answered, calls_completed, calls_failed, calls_busy, calls_no_answer, calls_canceled, call_duration_total, call_duration_count, unique_callers, replies, reply_latency_total, ai_tasks, ai_tokens, ai_processing_ms_total, ai_processing_count, ai_judged, ai_succeeded, quota_exceeded, after_hours)
-        SELECT d.agent_id, d.day, sum(inbound), sum(accepted), sum(blocked), sum(rate_limited), sum(daily_limit), sum(disabled), sum(outbound), sum(new_conversations), sum(new_sessions), sum(unique_phones), sum(calls_total), sum(calls_answered), sum(calls_completed), sum(calls_failed), sum(calls_busy), sum(calls_no_answer), sum(calls_canceled), sum(call_duration_total), sum(call_duration_count), sum(unique_callers), sum(replies), sum(reply_latency_total), sum(ai_tasks), sum(ai_tokens), sum(ai_processing_ms_total), sum(ai_processing_count), sum(ai_judged), sum(ai_succeeded), sum(quota_exceeded), sum(after_hours)
+        INSERT INTO switchboard.stats_daily AS t (agent_id, day, inbound, accepted, blocked, rate_limited, daily_limit, disabled, outbound, new_conversations, new_sessions, unique_phones, calls_total, calls_answered, calls_completed, calls_failed, calls_busy, calls_no_answer, calls_canceled, call_duration_total, call_duration_count, unique_callers, replies, reply_latency_total, ai_tasks, ai_tokens, ai_processing_ms_total, ai_processing_count, ai_judged, ai_succeeded, quota_exceeded, after_hours, calls_after_hours)
+        SELECT d.agent_id, d.day, sum(inbound), sum(accepted), sum(blocked), sum(rate_limited), sum(daily_limit), sum(disabled), sum(outbound), sum(new_conversations), sum(new_sessions), sum(unique_phones), sum(calls_total), sum(calls_answered), sum(calls_completed), sum(calls_failed), sum(calls_busy), sum(calls_no_answer), sum(calls_canceled), sum(call_duration_total), sum(call_duration_count), sum(unique_callers), sum(replies), sum(reply_latency_total), sum(ai_tasks), sum(ai_tokens), sum(ai_processing_ms_total), sum(ai_processing_count), sum(ai_judged), sum(ai_succeeded), sum(quota_exceeded), sum(after_hours), sum(calls_after_hours)
           FROM d GROUP BY d.agent_id, d.day
         ON CONFLICT (agent_id, day) DO UPDATE SET
         inbound = t.inbound + excluded.inbound,
@@ -588,7 +659,8 @@ BEGIN
         ai_judged = t.ai_judged + excluded.ai_judged,
         ai_succeeded = t.ai_succeeded + excluded.ai_succeeded,
         quota_exceeded = t.quota_exceeded + excluded.quota_exceeded,
-        after_hours = t.after_hours + excluded.after_hours
+        after_hours = t.after_hours + excluded.after_hours,
+        calls_after_hours = t.calls_after_hours + excluded.calls_after_hours
     )
     SELECT count(*), array_agg(DISTINCT d.day) FILTER (WHERE d.category IS NOT NULL) INTO n, cdays FROM d;
     IF cdays IS NOT NULL THEN
@@ -686,8 +758,8 @@ BEGIN
           FROM switchboard.calls c
          WHERE c.agent_id = a AND (c.started_at AT TIME ZONE tz)::date BETWEEN lo AND hi;
 
-        INSERT INTO switchboard.stats_daily (agent_id, day, inbound, accepted, blocked, rate_limited, daily_limit, disabled, outbound, new_conversations, new_sessions, unique_phones, calls_total, calls_answered, calls_completed, calls_failed, calls_busy, calls_no_answer, calls_canceled, call_duration_total, call_duration_count, unique_callers, replies, reply_latency_total, ai_tasks, ai_tokens, ai_processing_ms_total, ai_processing_count, ai_judged, ai_succeeded, quota_exceeded, after_hours)
-        SELECT a, r.day, r.inbound, r.accepted, r.blocked, r.rate_limited, r.daily_limit, r.disabled, r.outbound, r.new_conversations, r.new_sessions, r.unique_phones, r.calls_total, r.calls_answered, r.calls_completed, r.calls_failed, r.calls_busy, r.calls_no_answer, r.calls_canceled, r.call_duration_total, r.call_duration_count, r.unique_callers, r.replies, r.reply_latency_total, r.ai_tasks, r.ai_tokens, r.ai_processing_ms_total, r.ai_processing_count, r.ai_judged, r.ai_succeeded, r.quota_exceeded, r.after_hours
+        INSERT INTO switchboard.stats_daily (agent_id, day, inbound, accepted, blocked, rate_limited, daily_limit, disabled, outbound, new_conversations, new_sessions, unique_phones, calls_total, calls_answered, calls_completed, calls_failed, calls_busy, calls_no_answer, calls_canceled, call_duration_total, call_duration_count, unique_callers, replies, reply_latency_total, ai_tasks, ai_tokens, ai_processing_ms_total, ai_processing_count, ai_judged, ai_succeeded, quota_exceeded, after_hours, calls_after_hours)
+        SELECT a, r.day, r.inbound, r.accepted, r.blocked, r.rate_limited, r.daily_limit, r.disabled, r.outbound, r.new_conversations, r.new_sessions, r.unique_phones, r.calls_total, r.calls_answered, r.calls_completed, r.calls_failed, r.calls_busy, r.calls_no_answer, r.calls_canceled, r.call_duration_total, r.call_duration_count, r.unique_callers, r.replies, r.reply_latency_total, r.ai_tasks, r.ai_tokens, r.ai_processing_ms_total, r.ai_processing_count, r.ai_judged, r.ai_succeeded, r.quota_exceeded, r.after_hours, r.calls_after_hours
           FROM switchboard.stats_from_raw(a, lo, hi) r;
         GET DIAGNOSTICS n = ROW_COUNT;
         total := total + n;
@@ -718,7 +790,7 @@ COMMENT ON FUNCTION switchboard.rebuild_stats(uuid, date, date) IS
 
 DROP FUNCTION switchboard.stats_days(uuid, date, date);
 CREATE FUNCTION switchboard.stats_days(agent_id uuid, lo date, hi date)
-RETURNS TABLE (day date, inbound bigint, accepted bigint, blocked bigint, rate_limited bigint, daily_limit bigint, disabled bigint, outbound bigint, new_conversations bigint, new_sessions bigint, unique_phones bigint, calls_total bigint, calls_answered bigint, calls_completed bigint, calls_failed bigint, calls_busy bigint, calls_no_answer bigint, calls_canceled bigint, call_duration_total bigint, call_duration_count bigint, unique_callers bigint, replies bigint, reply_latency_total numeric, ai_tasks bigint, ai_tokens bigint, ai_processing_ms_total numeric, ai_processing_count bigint, ai_judged bigint, ai_succeeded bigint, categories jsonb, quota_exceeded bigint, after_hours bigint)
+RETURNS TABLE (day date, inbound bigint, accepted bigint, blocked bigint, rate_limited bigint, daily_limit bigint, disabled bigint, outbound bigint, new_conversations bigint, new_sessions bigint, unique_phones bigint, calls_total bigint, calls_answered bigint, calls_completed bigint, calls_failed bigint, calls_busy bigint, calls_no_answer bigint, calls_canceled bigint, call_duration_total bigint, call_duration_count bigint, unique_callers bigint, replies bigint, reply_latency_total numeric, ai_tasks bigint, ai_tokens bigint, ai_processing_ms_total numeric, ai_processing_count bigint, ai_judged bigint, ai_succeeded bigint, categories jsonb, quota_exceeded bigint, after_hours bigint, calls_after_hours bigint)
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
 #variable_conflict use_column
 BEGIN
@@ -757,7 +829,8 @@ BEGIN
                sum(s.ai_judged)::bigint AS ai_judged,
                sum(s.ai_succeeded)::bigint AS ai_succeeded,
                sum(s.quota_exceeded)::bigint AS quota_exceeded,
-               sum(s.after_hours)::bigint AS after_hours
+               sum(s.after_hours)::bigint AS after_hours,
+               sum(s.calls_after_hours)::bigint AS calls_after_hours
           FROM switchboard.stats_delta s
          WHERE s.agent_id = $1 AND s.day BETWEEN $2 AND $3
          GROUP BY s.day
@@ -815,7 +888,8 @@ BEGIN
            (coalesce(d.ai_succeeded, 0) + coalesce(st.ai_succeeded, 0))::bigint,
            coalesce(c.categories, d.categories, '{}'::jsonb),
            (coalesce(d.quota_exceeded, 0) + coalesce(st.quota_exceeded, 0))::bigint,
-           (coalesce(d.after_hours, 0) + coalesce(st.after_hours, 0))::bigint
+           (coalesce(d.after_hours, 0) + coalesce(st.after_hours, 0))::bigint,
+           (coalesce(d.calls_after_hours, 0) + coalesce(st.calls_after_hours, 0))::bigint
       FROM generate_series($2::timestamp, $3::timestamp, interval '1 day') g(day)
       LEFT JOIN switchboard.stats_daily d
              ON d.agent_id = $1 AND d.day BETWEEN $2 AND $3 AND d.day = g.day::date
@@ -836,7 +910,7 @@ RETURNS TABLE (day date, inbound bigint, accepted bigint, blocked bigint, rate_l
                calls_canceled bigint, call_duration_total bigint, call_duration_avg numeric,
                unique_callers bigint, replies bigint, reply_latency_avg numeric, ai_tasks bigint,
                tokens_used bigint, processing_ms_avg numeric, success_rate numeric, categories jsonb,
-               quota_exceeded bigint, after_hours bigint)
+               quota_exceeded bigint, after_hours bigint, calls_after_hours bigint)
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
 BEGIN
     PERFORM switchboard.stats_check_agent($1);
@@ -860,7 +934,7 @@ BEGIN
            s.ai_tasks, s.ai_tokens,
            round(s.ai_processing_ms_total / nullif(s.ai_processing_count, 0), 3),
            round(s.ai_succeeded::numeric / nullif(s.ai_judged, 0), 4),
-           s.categories, s.quota_exceeded, s.after_hours
+           s.categories, s.quota_exceeded, s.after_hours, s.calls_after_hours
       FROM switchboard.stats_days($1, $2, $3) s;
 END
 $fn$;
@@ -876,7 +950,7 @@ RETURNS TABLE (from_day date, to_day date, inbound bigint, accepted bigint, bloc
                calls_busy bigint, calls_no_answer bigint, calls_canceled bigint, answer_rate numeric,
                call_duration_total bigint, call_duration_avg numeric, unique_callers bigint,
                replies bigint, reply_latency_avg numeric, ai_tasks bigint, tokens_used bigint,
-               processing_ms_avg numeric, success_rate numeric, quota_exceeded bigint, after_hours bigint)
+               processing_ms_avg numeric, success_rate numeric, quota_exceeded bigint, after_hours bigint, calls_after_hours bigint)
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     tz text;
@@ -912,7 +986,8 @@ BEGIN
            sum(t.ai_tasks)::bigint, sum(t.ai_tokens)::bigint,
            round(sum(t.ai_processing_ms_total) / nullif(sum(t.ai_processing_count), 0), 3),
            round(sum(t.ai_succeeded)::numeric / nullif(sum(t.ai_judged), 0), 4),
-           sum(t.quota_exceeded)::bigint, sum(t.after_hours)::bigint
+           sum(t.quota_exceeded)::bigint, sum(t.after_hours)::bigint,
+           sum(t.calls_after_hours)::bigint
       FROM t;
 END
 $fn$;
@@ -921,7 +996,7 @@ COMMENT ON FUNCTION switchboard.agent_summary(uuid, integer) IS
 
 DROP FUNCTION switchboard.stats_from_raw(uuid, date, date);
 CREATE FUNCTION switchboard.stats_from_raw(agent_id uuid, lo date, hi date)
-RETURNS TABLE (day date, inbound bigint, accepted bigint, blocked bigint, rate_limited bigint, daily_limit bigint, disabled bigint, outbound bigint, new_conversations bigint, new_sessions bigint, unique_phones bigint, calls_total bigint, calls_answered bigint, calls_completed bigint, calls_failed bigint, calls_busy bigint, calls_no_answer bigint, calls_canceled bigint, call_duration_total bigint, call_duration_count bigint, unique_callers bigint, replies bigint, reply_latency_total numeric, ai_tasks bigint, ai_tokens bigint, ai_processing_ms_total numeric, ai_processing_count bigint, ai_judged bigint, ai_succeeded bigint, quota_exceeded bigint, after_hours bigint)
+RETURNS TABLE (day date, inbound bigint, accepted bigint, blocked bigint, rate_limited bigint, daily_limit bigint, disabled bigint, outbound bigint, new_conversations bigint, new_sessions bigint, unique_phones bigint, calls_total bigint, calls_answered bigint, calls_completed bigint, calls_failed bigint, calls_busy bigint, calls_no_answer bigint, calls_canceled bigint, call_duration_total bigint, call_duration_count bigint, unique_callers bigint, replies bigint, reply_latency_total numeric, ai_tasks bigint, ai_tokens bigint, ai_processing_ms_total numeric, ai_processing_count bigint, ai_judged bigint, ai_succeeded bigint, quota_exceeded bigint, after_hours bigint, calls_after_hours bigint)
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     WITH tz AS (SELECT switchboard.stats_agent_tz($1) AS tz),
     m AS (
@@ -963,19 +1038,20 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
                count(*) FILTER (WHERE m.direction = 'outbound' AND jsonb_typeof(m.metadata -> 'success') = 'boolean') AS ai_judged,
                count(*) FILTER (WHERE m.direction = 'outbound' AND m.metadata -> 'success' = 'true'::jsonb) AS ai_succeeded,
                count(*) FILTER (WHERE m.direction = 'inbound' AND m.decision = 'quota_exceeded') AS quota_exceeded,
-               count(*) FILTER (WHERE m.direction = 'inbound' AND m.after_hours) AS after_hours
+               count(*) FILTER (WHERE m.direction = 'inbound' AND m.after_hours) AS after_hours,
+               0::bigint AS calls_after_hours
           FROM m GROUP BY m.day
         UNION ALL
         SELECT f.first_day, 0, 0, 0, 0, 0, 0, 0,
                count(*) FILTER (WHERE f.kind = 'conversation'), count(*) FILTER (WHERE f.kind = 'session'),
-               0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+               0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
           FROM switchboard.stats_first f
          WHERE f.agent_id = $1 AND f.first_day BETWEEN $2 AND $3
          GROUP BY f.first_day
         UNION ALL
         SELECT s.day, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
                count(*), sum(extract(epoch FROM s.created_at) - extract(epoch FROM s.p_at)),
-               0, 0, 0, 0, 0, 0, 0, 0
+               0, 0, 0, 0, 0, 0, 0, 0, 0
           FROM seq s
          WHERE s.direction = 'outbound' AND s.p_dir = 'inbound' AND s.day BETWEEN $2 AND $3
          GROUP BY s.day
@@ -991,10 +1067,11 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
                coalesce(sum(c.duration_seconds) FILTER (WHERE c.status = 'completed'), 0),
                count(c.duration_seconds) FILTER (WHERE c.status = 'completed'),
                count(DISTINCT c.caller),
-               0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+               0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+               count(*) FILTER (WHERE c.after_hours)
           FROM c GROUP BY c.day
     )
-    SELECT p.day, sum(p.inbound)::bigint, sum(p.accepted)::bigint, sum(p.blocked)::bigint, sum(p.rate_limited)::bigint, sum(p.daily_limit)::bigint, sum(p.disabled)::bigint, sum(p.outbound)::bigint, sum(p.new_conversations)::bigint, sum(p.new_sessions)::bigint, sum(p.unique_phones)::bigint, sum(p.calls_total)::bigint, sum(p.calls_answered)::bigint, sum(p.calls_completed)::bigint, sum(p.calls_failed)::bigint, sum(p.calls_busy)::bigint, sum(p.calls_no_answer)::bigint, sum(p.calls_canceled)::bigint, sum(p.call_duration_total)::bigint, sum(p.call_duration_count)::bigint, sum(p.unique_callers)::bigint, sum(p.replies)::bigint, sum(p.reply_latency_total)::numeric, sum(p.ai_tasks)::bigint, sum(p.ai_tokens)::bigint, sum(p.ai_processing_ms_total)::numeric, sum(p.ai_processing_count)::bigint, sum(p.ai_judged)::bigint, sum(p.ai_succeeded)::bigint, sum(p.quota_exceeded)::bigint, sum(p.after_hours)::bigint
+    SELECT p.day, sum(p.inbound)::bigint, sum(p.accepted)::bigint, sum(p.blocked)::bigint, sum(p.rate_limited)::bigint, sum(p.daily_limit)::bigint, sum(p.disabled)::bigint, sum(p.outbound)::bigint, sum(p.new_conversations)::bigint, sum(p.new_sessions)::bigint, sum(p.unique_phones)::bigint, sum(p.calls_total)::bigint, sum(p.calls_answered)::bigint, sum(p.calls_completed)::bigint, sum(p.calls_failed)::bigint, sum(p.calls_busy)::bigint, sum(p.calls_no_answer)::bigint, sum(p.calls_canceled)::bigint, sum(p.call_duration_total)::bigint, sum(p.call_duration_count)::bigint, sum(p.unique_callers)::bigint, sum(p.replies)::bigint, sum(p.reply_latency_total)::numeric, sum(p.ai_tasks)::bigint, sum(p.ai_tokens)::bigint, sum(p.ai_processing_ms_total)::numeric, sum(p.ai_processing_count)::bigint, sum(p.ai_judged)::bigint, sum(p.ai_succeeded)::bigint, sum(p.quota_exceeded)::bigint, sum(p.after_hours)::bigint, sum(p.calls_after_hours)::bigint
       FROM parts p GROUP BY p.day
 $$;
 COMMENT ON FUNCTION switchboard.stats_from_raw(uuid, date, date) IS

@@ -56,11 +56,14 @@ std::string_view text_view(const text *t)
 // --- record_call: kept plans ---------------------------------------------------
 
 SPIPlanPtr plan_agent;             // the agent's default region
-SPIPlanPtr plan_read_call;         // the call by (agent, call_sid), with its ctid
+SPIPlanPtr plan_read_call;         // the call by (agent, call_sid), with its ctid and after_hours
 SPIPlanPtr plan_insert_conversation;
 SPIPlanPtr plan_select_conversation;
-SPIPlanPtr plan_insert_call;
+SPIPlanPtr plan_insert_call;       // $11: the call started after hours
 SPIPlanPtr plan_update_call;
+// The same against a 0.1.0 schema (no calls.after_hours: always false, $11 unused).
+SPIPlanPtr plan_read_call_010;
+SPIPlanPtr plan_insert_call_010;
 
 void prepare(SPIPlanPtr *plan, const char *query, int nargs, Oid *types)
 {
@@ -74,19 +77,27 @@ void prepare(SPIPlanPtr *plan, const char *query, int nargs, Oid *types)
     *plan = p;
 }
 
-void prepare_plans()
+#define READ_CALL                                                                                  \
+    "SELECT c.call_id, c.status, c.started_at, c.answered_at, c.ended_at,"                         \
+    " c.duration_seconds, c.conversation_id, c.ctid, "
+#define READ_CALL_WHERE                                                                            \
+    " FROM switchboard.calls c"                                                                    \
+    " WHERE c.agent_id OPERATOR(pg_catalog.=) $1 AND c.call_sid OPERATOR(pg_catalog.=) $2"
+#define INSERT_CALL                                                                                \
+    "INSERT INTO switchboard.calls AS c (agent_id, call_sid, conversation_id, caller, status,"     \
+    " started_at, answered_at, ended_at, duration_seconds, metadata"
+
+void prepare_plans(bool schema_010)
 {
     Oid agent_sid[2] = {UUIDOID, TEXTOID};
     prepare(&plan_agent,
             "SELECT a.default_region FROM switchboard.agents a"
             " WHERE a.agent_id OPERATOR(pg_catalog.=) $1",
             1, agent_sid);
-    prepare(&plan_read_call,
-            "SELECT c.call_id, c.status, c.started_at, c.answered_at, c.ended_at,"
-            " c.duration_seconds, c.conversation_id, c.ctid"
-            " FROM switchboard.calls c"
-            " WHERE c.agent_id OPERATOR(pg_catalog.=) $1 AND c.call_sid OPERATOR(pg_catalog.=) $2",
-            2, agent_sid);
+    if (schema_010)
+        prepare(&plan_read_call_010, READ_CALL "false" READ_CALL_WHERE, 2, agent_sid);
+    else
+        prepare(&plan_read_call, READ_CALL "c.after_hours" READ_CALL_WHERE, 2, agent_sid);
     prepare(&plan_insert_conversation,
             "INSERT INTO switchboard.conversations AS v (agent_id, phone) VALUES ($1, $2)"
             " ON CONFLICT (agent_id, phone) DO NOTHING RETURNING v.conversation_id",
@@ -95,14 +106,18 @@ void prepare_plans()
             "SELECT v.conversation_id FROM switchboard.conversations v"
             " WHERE v.agent_id OPERATOR(pg_catalog.=) $1 AND v.phone OPERATOR(pg_catalog.=) $2",
             2, agent_sid);
-    Oid insert_types[10] = {UUIDOID,        TEXTOID,        UUIDOID, TEXTOID, TEXTOID,
-                            TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT4OID, JSONBOID};
-    prepare(&plan_insert_call,
-            "INSERT INTO switchboard.calls AS c (agent_id, call_sid, conversation_id, caller, status,"
-            " started_at, answered_at, ended_at, duration_seconds, metadata)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-            " ON CONFLICT (agent_id, call_sid) DO NOTHING RETURNING c.call_id, c.status",
-            10, insert_types);
+    Oid insert_types[11] = {UUIDOID,        TEXTOID,        UUIDOID,        TEXTOID, TEXTOID, TIMESTAMPTZOID,
+                            TIMESTAMPTZOID, TIMESTAMPTZOID, INT4OID,        JSONBOID, BOOLOID};
+    if (schema_010)
+        prepare(&plan_insert_call_010,
+                INSERT_CALL ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+                " ON CONFLICT (agent_id, call_sid) DO NOTHING RETURNING c.call_id, c.status, false",
+                11, insert_types);
+    else
+        prepare(&plan_insert_call,
+                INSERT_CALL ", after_hours) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+                " ON CONFLICT (agent_id, call_sid) DO NOTHING RETURNING c.call_id, c.status, c.after_hours",
+                11, insert_types);
     Oid update_types[10] = {UUIDOID,        INT8OID, TEXTOID,  TIMESTAMPTZOID, TIMESTAMPTZOID,
                             TIMESTAMPTZOID, INT4OID, JSONBOID, UUIDOID,        TIDOID};
     prepare(&plan_update_call,
@@ -205,11 +220,16 @@ void ensure_conversation(const pg_uuid_t *agent, Datum phone_text, pg_uuid_t *ou
 // calls (P0002 else), and whether an agent is open at a time.
 extern "C" Datum switchboard_route_number(Datum raw, bool voice);
 extern "C" bool switchboard_agent_open(Datum agent_id, TimestampTz at);
+// Whether the installed schema is 0.1.0's (no business hours, no calls.after_hours).
+extern "C" bool switchboard_schema_is_010(void);
 
 namespace {
 
 // record_call, and route_call (routed: argument 1 is the dialed number, and the
-// result also carries agent_id and after_hours).
+// result also carries agent_id and after_hours).  A call is after hours when
+// its agent is closed at the started_at of the event that inserts its row
+// (is_open's SQL); the flag is stored then and kept by later events, and
+// route_call returns the stored flag.
 Datum call_event(FunctionCallInfo fcinfo, bool routed)
 {
     static const char *const arg_names[5] = {"agent_id", "call_sid", "caller", "status", "at"};
@@ -252,16 +272,15 @@ Datum call_event(FunctionCallInfo fcinfo, bool routed)
 
     if (SPI_connect() != SPI_OK_CONNECT)
         elog(ERROR, "record_call: SPI_connect failed");
-    prepare_plans();
+    bool schema_010 = !routed && switchboard_schema_is_010();
+    prepare_plans(schema_010);
     bool after_hours = false;
-    if (routed) {
+    if (routed)
         agent = *DatumGetUUIDP(switchboard_route_number(PG_GETARG_DATUM(0), true));
-        after_hours = !switchboard_agent_open(UUIDPGetDatum(&agent), event.at);
-    }
 
     // the agent and its default region
-    Datum values[10];
-    char nulls[11] = "          ";
+    Datum values[11];
+    char nulls[12] = "           ";
     values[0] = UUIDPGetDatum(&agent);
     run(plan_agent, values, nulls, SPI_OK_SELECT);
     if (SPI_processed == 0)
@@ -308,7 +327,7 @@ Datum call_event(FunctionCallInfo fcinfo, bool routed)
 
         values[0] = UUIDPGetDatum(&agent);
         values[1] = PointerGetDatum(call_sid);
-        run(plan_read_call, values, nulls, SPI_OK_SELECT);
+        run(schema_010 ? plan_read_call_010 : plan_read_call, values, nulls, SPI_OK_SELECT);
         if (SPI_processed == 1) {
             call_id = DatumGetInt64(column(1));
             calls::CallState current;
@@ -323,6 +342,7 @@ Datum call_event(FunctionCallInfo fcinfo, bool routed)
                 have_conversation = true;
             }
             ItemPointerData ctid = *reinterpret_cast<ItemPointer>(DatumGetPointer(column(8)));
+            after_hours = DatumGetBool(column(9));
             calls::CallState next = calls::apply_event(current, event);
             if (!have_conversation) {
                 ensure_conversation(&agent, caller_e164, &conversation);
@@ -339,7 +359,7 @@ Datum call_event(FunctionCallInfo fcinfo, bool routed)
             values[8] = UUIDPGetDatum(&conversation);
             values[9] = PointerGetDatum(&ctid);
             run(plan_update_call, values, nulls, SPI_OK_UPDATE_RETURNING);
-            memset(nulls, ' ', 10);
+            memset(nulls, ' ', 11);
             if (SPI_processed == 1) {
                 stored = status_column(1);
                 break;
@@ -352,7 +372,9 @@ Datum call_event(FunctionCallInfo fcinfo, bool routed)
             have_conversation = true;
         }
         calls::CallState first = calls::first_event(event);
-        memset(nulls, ' ', 10);
+        // after hours at the call's start, in the agent's hours (0.2.0 schema)
+        bool closed = !schema_010 && !switchboard_agent_open(UUIDPGetDatum(&agent), first.started_at);
+        memset(nulls, ' ', 11);
         values[0] = UUIDPGetDatum(&agent);
         values[1] = PointerGetDatum(call_sid);
         values[2] = UUIDPGetDatum(&conversation);
@@ -363,11 +385,13 @@ Datum call_event(FunctionCallInfo fcinfo, bool routed)
         set_time(values, nulls, 7, first.ended_at);
         set_int(values, nulls, 8, first.duration_seconds);
         values[9] = metadata;
-        run(plan_insert_call, values, nulls, SPI_OK_INSERT_RETURNING);
-        memset(nulls, ' ', 10);
+        values[10] = BoolGetDatum(closed);
+        run(schema_010 ? plan_insert_call_010 : plan_insert_call, values, nulls, SPI_OK_INSERT_RETURNING);
+        memset(nulls, ' ', 11);
         if (SPI_processed == 1) {
             call_id = DatumGetInt64(column(1));
             stored = status_column(2);
+            after_hours = DatumGetBool(column(3));
             is_new_call = true;
             break;
         }

@@ -1035,7 +1035,7 @@ SB_FUNCTION(is_open)
 }
 
 // switchboard_agent_open(agent_id, at): is_open for record_call's C++ code
-// (route_call); runs inside its SPI connection.
+// (record_call and route_call, when they insert a call); runs inside its SPI connection.
 extern "C" bool switchboard_agent_open(Datum agent_id, TimestampTz at)
 {
     Datum args[2] = {agent_id, TimestampTzGetDatum(at)};
@@ -1044,6 +1044,14 @@ extern "C" bool switchboard_agent_open(Datum agent_id, TimestampTz at)
         agent_not_found(agent_id);
     bool isnull;
     return getbool(1, &isnull);
+}
+
+// switchboard_schema_is_010(): whether the installed schema is 0.1.0's, for
+// record_call's C++ code.
+extern "C" bool switchboard_schema_is_010(void)
+{
+    detect_schema();
+    return schema_010;
 }
 
 // switchboard_route_number(to_phone, voice): the agent of an active dialed
