@@ -3,7 +3,7 @@
 -- after-hours reply, the month boundary in a non-UTC time zone, tier changes
 -- through set_contact_tier, rejected messages counting nothing.
 begin;
-select plan(64);
+select plan(73);
 set local search_path = switchboard, public;
 set local timezone = 'UTC';
 
@@ -131,6 +131,29 @@ update agents set after_hours_message = null where agent_id = 'e0000000-0000-000
 select results_eq($$select after_hours, reply from switchboard.record_inbound('e0000000-0000-0000-0000-000000000001', '+12025550199', 'new', '{}', '2026-01-12 20:00-05')$$,
                   $$values (true, 'Hello! I''m an AI agent. How can I help you today?'::text)$$,
                   'no after-hours message: the welcome rule');
+
+-- after-hours calls: stored on the call by route_call and record_call alike,
+-- from the call's start; later events keep the flag; counted once per call
+select results_eq($$select status, is_new_call, after_hours from switchboard.route_call('+14155550002', 'CA-ah1', '+12025550100', 'ringing', '2026-01-09 20:00-05')$$,
+                  $$values ('ringing'::text, true, true)$$, 'route_call after hours: after_hours');
+select ok((select after_hours from calls where call_sid = 'CA-ah1'), 'route_call stores after_hours on the call');
+select results_eq($$select status, is_new_call, after_hours from switchboard.route_call('+14155550002', 'CA-ah1', '+12025550100', 'completed', '2026-01-12 10:00-05')$$,
+                  $$values ('completed'::text, false, true)$$, 'a later event in hours: the call stays after hours (its start)');
+select ok(not (select after_hours from calls where call_sid = 'CA-1'), 'an agent without hours: no call after hours');
+create temp table rcall as
+select * from switchboard.record_call('e0000000-0000-0000-0000-000000000001', 'CA-in', '+12025550100', 'ringing', '2026-01-12 10:00-05');
+select is((select array_agg(attname::text order by attnum) from pg_attribute
+            where attrelid = 'pg_temp.rcall'::regclass and attnum > 0),
+          array['call_id', 'conversation_id', 'status', 'is_new_call'], 'record_call''s result columns are unchanged');
+select ok(not (select after_hours from calls where call_sid = 'CA-in'), 'record_call in hours: not after hours');
+select is((select after_hours from calls c, switchboard.record_call('e0000000-0000-0000-0000-000000000001', 'CA-out', '+12025550101', 'completed', '2026-01-16 10:00-05', 30) r
+            where c.call_id = r.call_id),
+          true, 'record_call on a closed date: stored after hours');
+select results_eq($$select day, calls_total, calls_after_hours from switchboard.daily_stats('e0000000-0000-0000-0000-000000000001', '2026-01-09', '2026-01-16') where calls_total > 0$$,
+                  $$values ('2026-01-09'::date, 1::bigint, 1::bigint), ('2026-01-12', 1, 0), ('2026-01-16', 1, 1)$$,
+                  'daily stats count after-hours calls once, on the day they started');
+select is((select calls_after_hours from switchboard.agent_summary('e0000000-0000-0000-0000-000000000001', 36600)), 2::bigint,
+          'agent_summary counts them too');
 
 -- quotas: month boundary in Asia/Tokyo (UTC+9)
 insert into tiers (agent_id, tier, monthly_limit) values ('e0000000-0000-0000-0000-000000000002', 'free', 2),

@@ -2,7 +2,7 @@
 -- field, after randomized event mixes; exact uniques; timezone day boundaries;
 -- call status paths; late events; purge
 begin;
-select plan(54);
+select plan(55);
 
 select setseed(0.42);
 
@@ -68,7 +68,9 @@ begin
 end
 $$;
 
--- calls in every status path, some updated step by step, some inserted final
+-- calls in every status path, some updated step by step, some inserted final;
+-- half through record_call (after_hours from the agent's business hours), half
+-- plain DML with a random after_hours, a few of those flipped later
 create function pg_temp.random_calls(a uuid, n integer, base timestamptz) returns void
 language plpgsql as $$
 declare
@@ -92,8 +94,17 @@ begin
             when r < 0.85 then array['ringing', 'canceled']
             when r < 0.92 then array['ringing', 'in_progress']
             else array['ringing'] end;
-        insert into switchboard.calls (agent_id, call_sid, caller, status, started_at)
-        values (a, sid, '+1973555' || lpad((floor(random() * 15))::int::text, 4, '0'), 'ringing', t);
+        if random() < 0.5 then
+            perform switchboard.record_call(a, sid, '+1973555' || lpad((floor(random() * 15))::int::text, 4, '0'),
+                                            'ringing', t);
+        else
+            insert into switchboard.calls (agent_id, call_sid, caller, status, started_at, after_hours)
+            values (a, sid, '+1973555' || lpad((floor(random() * 15))::int::text, 4, '0'), 'ringing', t,
+                    random() < 0.3);
+            if random() < 0.1 then
+                update switchboard.calls set after_hours = not after_hours where agent_id = a and call_sid = sid;
+            end if;
+        end if;
         foreach s in array path[2:] loop
             update switchboard.calls set
                 status = s,
@@ -125,6 +136,15 @@ begin
     return is(after, before, what);
 end
 $$;
+
+-- business hours for the calls' after_hours: New York weekdays 09:00-17:00,
+-- UTC every day 08:00-20:00 plus an overnight 22:00-02:00 on Saturdays
+insert into switchboard.business_hours (agent_id, day_of_week, open_time, close_time)
+select '00000000-0000-0000-0000-0000000000a1', d, '09:00', '17:00' from generate_series(1, 5) d
+union all
+select '00000000-0000-0000-0000-0000000000a2', d, '08:00', '20:00' from generate_series(0, 6) d
+union all
+select '00000000-0000-0000-0000-0000000000a2', 6, '22:00', '02:00';
 
 -- 1. randomized mixes on two agents (one non-UTC), checked after each round
 select pg_temp.random_messages('00000000-0000-0000-0000-0000000000a1', 300, '2026-01-01 00:00+00');
@@ -189,7 +209,7 @@ select results_eq(
     'message counts and exact unique phones per New York day equal a GROUP BY over the raw rows');
 select results_eq(
     $$select day, calls_total, calls_answered, calls_completed, calls_failed, calls_busy, calls_no_answer,
-             calls_canceled, call_duration_total, unique_callers
+             calls_canceled, call_duration_total, unique_callers, calls_after_hours
         from switchboard.daily_stats('00000000-0000-0000-0000-0000000000a1', '2025-12-25', '2026-01-20')
        where calls_total > 0 order by day$$,
     $$select (started_at at time zone 'America/New_York')::date, count(*),
@@ -197,10 +217,17 @@ select results_eq(
              count(*) filter (where status = 'completed'), count(*) filter (where status = 'failed'),
              count(*) filter (where status = 'busy'), count(*) filter (where status = 'no_answer'),
              count(*) filter (where status = 'canceled'), coalesce(sum(duration_seconds) filter (where status = 'completed'), 0)::bigint,
-             count(distinct caller)
+             count(distinct caller), count(*) filter (where after_hours)
         from switchboard.calls where agent_id = '00000000-0000-0000-0000-0000000000a1'
        group by 1 order by 1$$,
-    'call counts by final status, durations and exact unique callers equal a GROUP BY over the raw rows');
+    'call counts by final status, durations, exact unique callers and after-hours calls equal a GROUP BY over the raw rows');
+select results_eq(
+    $$select count(*) filter (where after_hours) > 0, count(*) filter (where not after_hours) > 0,
+             bool_and(after_hours = not switchboard.is_open(agent_id, started_at)) filter (where conversation_id is not null)
+        from switchboard.calls where agent_id in ('00000000-0000-0000-0000-0000000000a1', '00000000-0000-0000-0000-0000000000a2')$$,
+    $$values (true, true, true)$$,
+    'the random mix has calls in and after hours; record_call''s (with a conversation) follow is_open at their start');
+
 select is((select unique_phones from switchboard.agent_summary('00000000-0000-0000-0000-0000000000a1', 400)),
           (select count(distinct phone) from switchboard.messages
             where agent_id = '00000000-0000-0000-0000-0000000000a1' and direction = 'inbound'),
