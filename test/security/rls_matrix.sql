@@ -164,8 +164,8 @@ insert into fn_call values
      'select * from switchboard.stats_from_raw(%1$L, current_date - 1, current_date + 1) where inbound > 0 and calls_total > 0', false, false),
     ('stats_note_first(uuid,text,uuid,timestamp with time zone,bigint,date)',
      'select switchboard.stats_note_first(%1$L, ''conversation'', gen_random_uuid(), now(), 1, current_date)', true, false),
-    ('stats_call_delta(uuid,date,integer,text,timestamp with time zone,integer,integer)',
-     'select switchboard.stats_call_delta(%1$L, current_date, 1, ''completed'', now(), 10, 1)', true, false);
+    ('stats_call_delta(uuid,date,integer,text,timestamp with time zone,integer,integer,boolean)',
+     'select switchboard.stats_call_delta(%1$L, current_date, 1, ''completed'', now(), 10, 1, false)', true, false);
 
 -- Where a function's outcome differs from the rule in the cells below:
 -- (function, who, for the unknown agent, expected).
@@ -205,7 +205,7 @@ select f.fn, w.who, u.unknown,
             else format('42501: new row violates row-level security policy for table "%s"', f.tab) end
   from (values
         ('stats_note_first(uuid,text,uuid,timestamp with time zone,bigint,date)', 'stats_first'),
-        ('stats_call_delta(uuid,date,integer,text,timestamp with time zone,integer,integer)', 'stats_delta'))
+        ('stats_call_delta(uuid,date,integer,text,timestamp with time zone,integer,integer,boolean)', 'stats_delta'))
        f (fn, tab)
  cross join pg_temp.who w
  cross join (values (false), (true)) u (unknown)
