@@ -140,7 +140,7 @@ $$;
 -- business hours for the calls' after_hours: New York weekdays 09:00-17:00,
 -- UTC every day 08:00-20:00 plus an overnight 22:00-02:00 on Saturdays
 insert into switchboard.business_hours (agent_id, day_of_week, open_time, close_time)
-select '00000000-0000-0000-0000-0000000000a1', d, '09:00', '17:00' from generate_series(1, 5) d
+select '00000000-0000-0000-0000-0000000000a1'::uuid, d, '09:00'::time, '17:00'::time from generate_series(1, 5) d
 union all
 select '00000000-0000-0000-0000-0000000000a2', d, '08:00', '20:00' from generate_series(0, 6) d
 union all
