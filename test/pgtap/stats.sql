@@ -2,7 +2,7 @@
 -- field, after randomized event mixes; exact uniques; timezone day boundaries;
 -- call status paths; late events; purge
 begin;
-select plan(55);
+select plan(57);
 
 select setseed(0.42);
 
@@ -402,6 +402,26 @@ select results_eq(
     $$values ('2026-03-31'::date, 1::bigint, 1::bigint, 0::bigint, null::numeric), ('2026-04-01', 3, 0, 1, 7.000)$$,
     'late events: the reply pairs with the later inbound, the new conversation moves to the earlier day');
 select pg_temp.matches_rebuild('00000000-0000-0000-0000-0000000000a5', 'record_* and late events: incremental equals rebuilt');
+
+-- 9b. record_inbound hands its in-order accepted messages to the trigger with
+-- what it knows (the day, a session it has just started); the trigger still
+-- reads the first messages, so a conversation opened without one (by
+-- upsert_conversation) counts as new on its first message's day
+insert into switchboard.agents (agent_id, display_name, sms_enabled, rate_limit_per_hour, session_timeout_minutes)
+values ('00000000-0000-0000-0000-0000000000a6', 'hinted', true, 100, 30);
+select switchboard.upsert_conversation('00000000-0000-0000-0000-0000000000a6', '+14155550143', '2026-05-01 09:00+00');
+select switchboard.record_inbound('00000000-0000-0000-0000-0000000000a6', '+14155550143', 'first', '{}', '2026-05-01 09:05+00');
+select switchboard.record_inbound('00000000-0000-0000-0000-0000000000a6', '+14155550143', 'second', '{}', '2026-05-01 09:06+00');
+select switchboard.upsert_conversation('00000000-0000-0000-0000-0000000000a6', '+14155550143', '2026-05-01 10:00+00');
+select switchboard.record_inbound('00000000-0000-0000-0000-0000000000a6', '+14155550143', 'third', '{}', '2026-05-01 10:01+00');
+select switchboard.record_inbound('00000000-0000-0000-0000-0000000000a6', '+14155550143', 'fourth', '{}', '2026-05-01 10:02+00');
+select switchboard.record_inbound('00000000-0000-0000-0000-0000000000a6', '+14155550143', 'next day', '{}', '2026-05-02 09:00+00');
+select results_eq(
+    $$select day, inbound, accepted, new_conversations, new_sessions, unique_phones
+        from switchboard.daily_stats('00000000-0000-0000-0000-0000000000a6', '2026-05-01', '2026-05-02')$$,
+    $$values ('2026-05-01'::date, 4::bigint, 4::bigint, 1::bigint, 2::bigint, 1::bigint), ('2026-05-02', 1, 1, 0, 1, 1)$$,
+    'record_inbound in order: new conversation on its first message, sessions started by record_inbound, one phone a day');
+select pg_temp.matches_rebuild('00000000-0000-0000-0000-0000000000a6', 'record_inbound in order: incremental equals rebuilt');
 
 -- 10. errors
 select throws_ok($$select * from switchboard.daily_stats('00000000-0000-0000-0000-00000000dead', '2026-01-01', '2026-01-02')$$,

@@ -40,6 +40,7 @@ extern "C" {
 
 #include "switchboard/limits.hpp"
 #include "switchboard/pg_security.hpp"
+#include "switchboard/pg_stats_hint.hpp"
 #include "switchboard/phone.hpp"
 
 namespace limits = switchboard::limits;
@@ -701,6 +702,7 @@ int64 bump_and_insert(Datum agent_id, Datum conversation_id, Datum session_id, b
     PG_FINALLY();
     {
         record_in_progress = false;
+        switchboard::pg::message_stats_hint.set = false;
     }
     PG_END_TRY();
     bool isnull;
@@ -918,6 +920,14 @@ Datum inbound_event(FunctionCallInfo fcinfo, Plan *plan, Datum key)
         }
         int64 log[limits::max_window];
         int nlog = limits::admit(conv.log, conv.nlog, at, log);
+        if (!schema_010 && conv.has_last && at >= conv.last_message_at) {
+            // in order: the analytics trigger need not look (pg_stats_hint.hpp)
+            switchboard::pg::MessageStatsHint &hint = switchboard::pg::message_stats_hint;
+            hint.set = true;
+            memcpy(&hint.conversation_id, DatumGetUUIDP(conv.conversation_id), sizeof(pg_uuid_t));
+            hint.day = DatumGetDateADT(day);
+            hint.new_session = is_new_session;
+        }
         message_id = bump_and_insert(agent_id, conv.conversation_id, conv.session_id, true, at, log, nlog, e164,
                                      body, metadata,
                                      conv.contact_found ? &inbound_insert_plan : &inbound_insert_new_contact_plan,

@@ -13,6 +13,7 @@
 // C-style at the SPI level, as events.cpp: the body owns no C++ object with a
 // destructor, so it calls Postgres directly.
 #include "switchboard/pg_guard.hpp"
+#include "switchboard/pg_stats_hint.hpp"
 #include "switchboard/pg_trigger.hpp"
 
 extern "C" {
@@ -30,6 +31,10 @@ extern "C" {
 }
 
 #include <cstring>
+
+namespace switchboard::pg {
+MessageStatsHint message_stats_hint = {false, {}, 0, false};
+}
 
 namespace {
 
@@ -165,6 +170,37 @@ Plan outbound_in_order_plan = {nullptr,
                                AI_FACTS
                                " FROM ok, (SELECT $7 AS md) s RETURNING delta_id)" IN_ORDER_RESULT,
                                7, {UUIDOID, UUIDOID, UUIDOID, TIMESTAMPTZOID, INT8OID, BOOLOID, JSONBOID}};
+
+// An accepted inbound message that record_inbound hands over in order
+// (switchboard/pg_stats_hint.hpp): only the first messages of its conversation
+// and session are read; when both are known and earlier (or the session is new,
+// $9, and has none), one statement writes everything: the session's first
+// message, the seen-set row and the staged delta.  Otherwise it writes nothing
+// and returns no row (the usual path runs).
+// $1 agent, $2 conversation, $3 session, $4 created_at, $5 message_id, $6 day,
+// $7 phone, $8 after hours, $9 new session.
+Plan inbound_hinted_plan = {nullptr,
+                            "WITH ctx AS (SELECT fc.first_at AS c_at, fc.first_message_id AS c_id,"
+                            "  fs.first_at AS s_at, fs.first_message_id AS s_id FROM (SELECT 1) one"
+                            "  LEFT JOIN switchboard.stats_first fc ON fc.agent_id" EQ "$1"
+                            "    AND fc.kind" EQ "'conversation' AND fc.id" EQ "$2"
+                            "  LEFT JOIN switchboard.stats_first fs ON fs.agent_id" EQ "$1"
+                            "    AND fs.kind" EQ "'session' AND fs.id" EQ "$3),"
+                            " ok AS (SELECT FROM ctx WHERE ctx.c_at IS NOT NULL AND (ctx.c_at, ctx.c_id)" LT "($4, $5)"
+                            "  AND CASE WHEN $9 THEN ctx.s_at IS NULL"
+                            "   ELSE ctx.s_at IS NOT NULL AND (ctx.s_at, ctx.s_id)" LT "($4, $5) END),"
+                            " first AS (INSERT INTO switchboard.stats_first"
+                            "  (agent_id, kind, id, first_at, first_message_id, first_day)"
+                            "  SELECT $1, 'session', $3, $4, $5, $6 FROM ok WHERE $9 RETURNING 1),"
+                            " seen AS (INSERT INTO switchboard.stats_seen (agent_id, kind, day, value)"
+                            "  SELECT $1, 'phone', $6, $7 FROM ok ON CONFLICT DO NOTHING RETURNING 1),"
+                            " ins AS (INSERT INTO switchboard.stats_delta (agent_id, day, inbound, accepted, new_sessions,"
+                            "  unique_phones, after_hours)"
+                            "  SELECT $1, $6, 1, 1, (SELECT pg_catalog.count(*) FROM first),"
+                            "  (SELECT pg_catalog.count(*) FROM seen), $8 FROM ok RETURNING delta_id)"
+                            " SELECT ins.delta_id FROM ins",
+                            9, {UUIDOID, UUIDOID, UUIDOID, TIMESTAMPTZOID, INT8OID, DATEOID, TEXTOID, INT8OID,
+                                BOOLOID}};
 
 // Not the in-order case: the neighbours again, leaving out the rows of this
 // same statement inserted after this one (their own trigger runs next).
@@ -320,6 +356,12 @@ SB_FUNCTION(stats_on_message)
     int64 ah = (!after_hours_null && DatumGetBool(after_hours)) ? 1 : 0;
     int64 qe = text_is(decision, "quota_exceeded") ? 1 : 0;
 
+    // record_inbound's hint, for this row only (see pg_stats_hint.hpp)
+    switchboard::pg::MessageStatsHint &hint = switchboard::pg::message_stats_hint;
+    bool hinted = hint.set && inbound && accepted && !no_conversation && !no_session &&
+                  memcmp(DatumGetUUIDP(conversation), &hint.conversation_id, sizeof(pg_uuid_t)) == 0;
+    hint.set = false;
+
     if (SPI_connect() != SPI_OK_CONNECT)
         elog(ERROR, "switchboard: SPI_connect failed");
 
@@ -342,6 +384,17 @@ SB_FUNCTION(stats_on_message)
         char *conv_text = DatumGetCString(DirectFunctionCall1(uuid_out, conversation));
         Datum hash = DirectFunctionCall1Coll(hashtext, DEFAULT_COLLATION_OID, CStringGetTextDatum(conv_text));
         DirectFunctionCall2(pg_advisory_xact_lock_int4, Int32GetDatum(conversation_lock_key), hash);
+
+        if (hinted) {
+            Datum args[9] = {agent, conversation, session, TimestampTzGetDatum(at), Int64GetDatum(mid),
+                             DateADTGetDatum(hint.day), phone, Int64GetDatum(ah), BoolGetDatum(hint.new_session)};
+            run(&inbound_hinted_plan, args, nullptr, 0);
+            if (SPI_processed > 0) {
+                fold_now_and_then(agent, DatumGetInt64(col(1, &isnull)));
+                SPI_finish();
+                return PointerGetDatum(nullptr);
+            }
+        }
 
         Datum args[14] = {agent, conversation, session, TimestampTzGetDatum(at), Int64GetDatum(mid),
                           BoolGetDatum(accepted)};
