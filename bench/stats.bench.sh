@@ -16,8 +16,8 @@ set -eu
 cd "${BENCH_ROOT:-$(dirname "$0")/..}"
 DB=sb_stats_bench
 small=0; [ "${BENCH_SCALE:-}" = small ] && small=1
-if [ $small = 1 ]; then SECS=4; DAYS=30; PERDAY=1000; OLDDAYS=270; OLDPERDAY=100; REPS=3
-else SECS=20; DAYS=365; PERDAY=1000; OLDDAYS=3285; OLDPERDAY=100; REPS=5; fi
+if [ $small = 1 ]; then SECS=4; WARM=${BENCH_WARM:-8}; DAYS=30; PERDAY=1000; OLDDAYS=270; OLDPERDAY=100; REPS=3
+else SECS=15; WARM=${BENCH_WARM:-10}; DAYS=365; PERDAY=1000; OLDDAYS=3285; OLDPERDAY=100; REPS=5; fi
 
 psql -X -q -d postgres -c "drop database if exists $DB" -c "create database $DB" >/dev/null
 export PGDATABASE=$DB
@@ -81,11 +81,13 @@ EOF
     fi
 done
 
+# steady state: each run measures its last SECS seconds, after WARM seconds in
+# which its fresh backends fault in the shared buffers (bench/steady.sh)
+. bench/steady.sh
 tps() {  # kind options -> tps
-    PGOPTIONS="$2" pgbench -n -c 8 -j 2 -T "$SECS" -f "build/bench/stats_$1.pgbench" 2>&1 |
-        sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p'
+    PGOPTIONS="$2" steady_run build/bench "stats_$1_run" "build/bench/stats_$1.pgbench" "$WARM" "$SECS" | cut -d' ' -f1
 }
-echo "event path: $([ "$has_record" = 1 ] && echo 'record_inbound/record_outbound' || echo 'direct INSERTs into messages (event functions not merged)'), 8 clients, ${SECS}s per run, best of 2"
+echo "event path: $([ "$has_record" = 1 ] && echo 'record_inbound/record_outbound' || echo 'direct INSERTs into messages (event functions not merged)'), 8 clients, ${SECS}s per run after ${WARM}s of warm-up, best of 2"
 declare -A T
 run() {  # kind mode
     local opts=''
