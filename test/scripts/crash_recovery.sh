@@ -6,7 +6,9 @@
 # `pg_ctlcluster 15 regress stop -m immediate` and a restart instead).  Then:
 # every event whose call returned is stored, none twice, and the incremental
 # figures equal rebuild_stats exactly.  Runs inside the test cluster (PG* env).
-# CRASH_SECONDS (default 3) is how long the load runs before the kill.
+# CRASH_SECONDS (default 3) is how long the load runs before the kill;
+# CRASH_EVENTS (default 4000) how many events each of the 6 clients has queued
+# (bench/crash.bench.sh runs it longer).
 set -u
 DB=sb_crash
 LOAD_SECONDS=${CRASH_SECONDS:-3}
@@ -34,7 +36,7 @@ has_record=$(q -c "select count(*) from pg_proc p join pg_namespace n on n.oid =
 # psql prints a tag only after the server answered (the event committed)
 gen() {  # client
     local c=$1 i a p agent phone tag
-    for (( i = 1; i <= 4000; i++ )); do
+    for (( i = 1; i <= ${CRASH_EVENTS:-4000}; i++ )); do
         a=$(( (i + c) % 4 + 1 )); p=$(( (i * 7 + c) % 40 ))
         printf -v agent "'00000000-0000-0000-0000-%012d'" $a
         printf -v phone "'+1201555%04d'" $p
