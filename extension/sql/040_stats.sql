@@ -7,10 +7,8 @@
 -- transactions never queue on one (agent, day) row lock.  rollup() folds the
 -- staged deltas into stats_daily; readers fold their agent first and also add
 -- whatever is still staged, so every figure is exact and current.  Writers fold
--- the oldest staged rows now and then (one event in 1,024 folds up to 4,096 of
--- them, whatever their agents), so the stage stays small without a scheduler,
--- however many agents write.  Every lock a fold takes is a try-lock or SKIP
--- LOCKED: nobody waits.
+-- their agent now and then (about one event in 1,024), so the stage stays small
+-- without a scheduler.  Every lock a fold takes is a try-lock: nobody waits.
 --
 -- Unique phones/callers are exact through a seen-set (one row per agent, kind,
 -- day and number); a window's uniques are a count(DISTINCT) over the window's
@@ -269,25 +267,20 @@ $fn$;
 COMMENT ON FUNCTION switchboard.stats_on_call() IS
     'internal trigger: stages the daily-stats change of a new or updated call (status moves count it once; off when switchboard.stats_rollup = off)';
 
--- Adds staged rows, already taken off the stage by the caller, into stats_daily
--- and stats_daily_category.  The rows are upserted in (agent_id, day) order, so
--- two folds that meet lock the rows they share in the same order.
-CREATE FUNCTION switchboard.stats_add(staged switchboard.stats_delta[]) RETURNS bigint
+-- fold one agent's staged deltas; the caller holds the agent's fold lock
+CREATE FUNCTION switchboard.stats_fold(a uuid) RETURNS bigint
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     n bigint;
+    cdays date[];
 BEGIN
-    IF staged IS NULL THEN
-        RETURN 0;
-    END IF;
     WITH d AS (
-        SELECT * FROM unnest(staged)
+        DELETE FROM switchboard.stats_delta s WHERE s.agent_id = a RETURNING s.*
     ), c AS (
         INSERT INTO switchboard.stats_daily_category AS t (agent_id, day, category, tasks, tokens, judged, succeeded)
         SELECT d.agent_id, d.day, d.category, sum(d.ai_tasks), sum(d.ai_tokens), sum(d.ai_judged), sum(d.ai_succeeded)
           FROM d WHERE d.category IS NOT NULL
          GROUP BY d.agent_id, d.day, d.category
-         ORDER BY d.agent_id, d.day, d.category
         ON CONFLICT (agent_id, day, category) DO UPDATE SET
             tasks = t.tasks + excluded.tasks, tokens = t.tokens + excluded.tokens,
             judged = t.judged + excluded.judged, succeeded = t.succeeded + excluded.succeeded
@@ -295,7 +288,6 @@ BEGIN
         INSERT INTO switchboard.stats_daily AS t (agent_id, day, inbound, accepted, blocked, rate_limited, daily_limit, disabled, outbound, new_conversations, new_sessions, unique_phones, calls_total, calls_answered, calls_completed, calls_failed, calls_busy, calls_no_answer, calls_canceled, call_duration_total, call_duration_count, unique_callers, replies, reply_latency_total, ai_tasks, ai_tokens, ai_processing_ms_total, ai_processing_count, ai_judged, ai_succeeded, quota_exceeded, after_hours, calls_after_hours)
         SELECT d.agent_id, d.day, sum(inbound), sum(accepted), sum(blocked), sum(rate_limited), sum(daily_limit), sum(disabled), sum(outbound), sum(new_conversations), sum(new_sessions), sum(unique_phones), sum(calls_total), sum(calls_answered), sum(calls_completed), sum(calls_failed), sum(calls_busy), sum(calls_no_answer), sum(calls_canceled), sum(call_duration_total), sum(call_duration_count), sum(unique_callers), sum(replies), sum(reply_latency_total), sum(ai_tasks), sum(ai_tokens), sum(ai_processing_ms_total), sum(ai_processing_count), sum(ai_judged), sum(ai_succeeded), sum(quota_exceeded), sum(after_hours), sum(calls_after_hours)
           FROM d GROUP BY d.agent_id, d.day
-         ORDER BY d.agent_id, d.day
         ON CONFLICT (agent_id, day) DO UPDATE SET
         inbound = t.inbound + excluded.inbound,
         accepted = t.accepted + excluded.accepted,
@@ -329,48 +321,19 @@ BEGIN
         after_hours = t.after_hours + excluded.after_hours,
         calls_after_hours = t.calls_after_hours + excluded.calls_after_hours
     )
-    SELECT count(*) INTO n FROM d;
-    UPDATE switchboard.stats_daily t SET categories = coalesce((SELECT jsonb_object_agg(k.category, jsonb_build_object(
-               'tasks', k.tasks, 'tokens', k.tokens, 'judged', k.judged, 'succeeded', k.succeeded))
-               FILTER (WHERE k.tasks <> 0 OR k.tokens <> 0 OR k.judged <> 0 OR k.succeeded <> 0)
-          FROM switchboard.stats_daily_category k WHERE k.agent_id = t.agent_id AND k.day = t.day), '{}')
-     WHERE (t.agent_id, t.day) IN (SELECT x.agent_id, x.day FROM unnest(staged) x WHERE x.category IS NOT NULL);
+    SELECT count(*), array_agg(DISTINCT d.day) FILTER (WHERE d.category IS NOT NULL) INTO n, cdays FROM d;
+    IF cdays IS NOT NULL THEN
+        UPDATE switchboard.stats_daily t SET categories = coalesce((SELECT jsonb_object_agg(k.category, jsonb_build_object(
+                   'tasks', k.tasks, 'tokens', k.tokens, 'judged', k.judged, 'succeeded', k.succeeded))
+                   FILTER (WHERE k.tasks <> 0 OR k.tokens <> 0 OR k.judged <> 0 OR k.succeeded <> 0)
+              FROM switchboard.stats_daily_category k WHERE k.agent_id = t.agent_id AND k.day = t.day), '{}')
+         WHERE t.agent_id = a AND t.day = ANY (cdays);
+    END IF;
     RETURN n;
 END
 $fn$;
-COMMENT ON FUNCTION switchboard.stats_add(switchboard.stats_delta[]) IS
-    'helper: adds staged deltas taken off the stage into stats_daily and stats_daily_category';
-
--- Folds one agent's staged deltas (rows another fold holds are left for it).
-CREATE FUNCTION switchboard.stats_fold(a uuid) RETURNS bigint
-LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $fn$
-    WITH d AS (
-        DELETE FROM switchboard.stats_delta s
-         WHERE s.agent_id = a
-           AND s.delta_id IN (SELECT x.delta_id FROM switchboard.stats_delta x
-                               WHERE x.agent_id = a FOR UPDATE SKIP LOCKED)
-        RETURNING s
-    )
-    SELECT switchboard.stats_add(array_agg(d.s)) FROM d
-$fn$;
 COMMENT ON FUNCTION switchboard.stats_fold(uuid) IS
     'helper: folds one agent''s staged deltas into stats_daily and stats_daily_category';
-
--- Folds the oldest n staged deltas, whatever their agents (writers call it now
--- and then: the stage stays small however many agents write, and the rows a
--- fold deletes were staged together, so they share pages).
-CREATE FUNCTION switchboard.stats_fold_oldest(n integer) RETURNS bigint
-LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $fn$
-    WITH d AS (
-        DELETE FROM switchboard.stats_delta s
-         WHERE (s.agent_id, s.delta_id) IN (SELECT x.agent_id, x.delta_id FROM switchboard.stats_delta x
-                                             ORDER BY x.delta_id LIMIT n FOR UPDATE SKIP LOCKED)
-        RETURNING s
-    )
-    SELECT switchboard.stats_add(array_agg(d.s)) FROM d
-$fn$;
-COMMENT ON FUNCTION switchboard.stats_fold_oldest(integer) IS
-    'helper: folds the oldest n staged deltas (of the agents the caller sees) into the daily rollups';
 
 CREATE FUNCTION switchboard.rollup(agent_id uuid DEFAULT NULL) RETURNS bigint
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$

@@ -158,8 +158,6 @@ insert into fn_call values
     ('stats_agent_tz(uuid)', 'select switchboard.stats_agent_tz(%1$L)', false, false),
     ('stats_is_task(jsonb)', 'select switchboard.stats_is_task(''{"tokens_used": 3}'')', false, false),
     ('stats_fold(uuid)', 'select n from switchboard.stats_fold(%1$L) n where n > 0', false, false),
-    ('stats_fold_oldest(integer)', 'select n from switchboard.stats_fold_oldest(100000) n where n > 0', false, false),
-    ('stats_add(switchboard.stats_delta[])', 'select switchboard.stats_add(null)', false, false),
     ('stats_days(uuid,date,date)',
      'select * from switchboard.stats_days(%1$L, current_date - 1, current_date + 1) where inbound > 0 and calls_total > 0', false, false),
     ('stats_from_raw(uuid,date,date)',
@@ -193,7 +191,6 @@ select f.fn, w.who, u.unknown, f.expected
   from (values
         -- the helpers' reads see only the caller's rows: nothing of A for someone else
         ('stats_fold(uuid)', 'other', 'rows:0'),
-        ('stats_fold_oldest(integer)', 'other', 'rows:0'),
         ('stats_days(uuid,date,date)', 'other', 'rows:0'),
         ('stats_from_raw(uuid,date,date)', 'other', 'rows:0'))
        f (fn, who, expected)

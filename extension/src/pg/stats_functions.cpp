@@ -261,7 +261,7 @@ Plan outbound_plan = {nullptr,
                       " FROM (SELECT $3 AS md) s RETURNING delta_id",
                       7, {UUIDOID, DATEOID, JSONBOID, INT8OID, INT8OID, INT8OID, INT8OID}};
 
-Plan fold_oldest_plan = {nullptr, "SELECT switchboard.stats_fold_oldest(4096)", 0, {}};
+Plan rollup_plan = {nullptr, "SELECT switchboard.rollup($1)", 1, {UUIDOID}};
 
 // Keys of the per-conversation advisory lock (as the PL/pgSQL trigger took it).
 constexpr int32 conversation_lock_key = 1398145876;
@@ -314,14 +314,14 @@ int64 note_first(Datum agent, const char *kind, Datum id, const First &f, Timest
     return 1;
 }
 
-// Writers fold the oldest staged rows now and then (one staged row in 1,024
-// folds up to 4,096, whatever their agents), so the stage stays small without
-// a scheduler however many agents write, and a fold deletes rows that were
-// staged together (few pages), not one agent's rows spread over the stage.
-void fold_now_and_then(int64 delta_id)
+// Writers fold their agent now and then (one staged row in 1,024), so the
+// stage stays small without a scheduler.
+void fold_now_and_then(Datum agent, int64 delta_id)
 {
-    if (delta_id % 1024 == 0)
-        run(&fold_oldest_plan, nullptr, nullptr, 0);
+    if (delta_id % 1024 == 0) {
+        Datum args[1] = {agent};
+        run(&rollup_plan, args, nullptr, 0);
+    }
 }
 
 }  // namespace
@@ -390,7 +390,7 @@ SB_FUNCTION(stats_on_message)
                              DateADTGetDatum(hint.day), phone, Int64GetDatum(ah), BoolGetDatum(hint.new_session)};
             run(&inbound_hinted_plan, args, nullptr, 0);
             if (SPI_processed > 0) {
-                fold_now_and_then(DatumGetInt64(col(1, &isnull)));
+                fold_now_and_then(agent, DatumGetInt64(col(1, &isnull)));
                 SPI_finish();
                 return PointerGetDatum(nullptr);
             }
@@ -416,7 +416,7 @@ SB_FUNCTION(stats_on_message)
         }
         Datum delta_id = col(13, &isnull);
         if (!isnull) {
-            fold_now_and_then(DatumGetInt64(delta_id));
+            fold_now_and_then(agent, DatumGetInt64(delta_id));
             SPI_finish();
             return PointerGetDatum(nullptr);
         }
@@ -530,7 +530,7 @@ SB_FUNCTION(stats_on_message)
                          Int64GetDatum(lat_us)};
         run(&outbound_plan, args, nullptr, 0);
     }
-    fold_now_and_then(DatumGetInt64(col(1, &isnull)));
+    fold_now_and_then(agent, DatumGetInt64(col(1, &isnull)));
     SPI_finish();
     return PointerGetDatum(nullptr);
 }
