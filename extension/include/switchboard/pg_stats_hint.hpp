@@ -19,7 +19,10 @@ namespace switchboard::pg {
 // accepted neighbours (none later; the previous one does not matter to an
 // inbound message), only whether the conversation's and the session's first
 // messages are known; `new_session`: record_inbound has just started the
-// session (its id is new: it has no first message yet).  The trigger takes
+// session (its id is new: it has no first message yet); `phone_seen`: the
+// conversation's last accepted inbound message was earlier the same day, so the
+// phone's seen-set row of the day exists (written by that message's trigger).
+// The trigger takes
 // the hint only for the row it describes and clears it; record_inbound clears
 // it in PG_FINALLY, so an error cannot leave it set.
 struct MessageStatsHint {
@@ -27,6 +30,7 @@ struct MessageStatsHint {
     pg_uuid_t conversation_id;
     DateADT day;
     bool new_session;
+    bool phone_seen;
 };
 
 extern MessageStatsHint message_stats_hint;

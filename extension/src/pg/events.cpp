@@ -131,13 +131,13 @@ Plan agent_plan = {nullptr,
     "   WHERE b.agent_id" Q_EQ "a.agent_id AND b.phone" Q_EQ "n.e164) AS blocked,"                 \
     " c.conversation_id, c.session_id, c.last_message_at, c.rate_window, a.default_region,"       \
     " k.monthly_requests, k.requests_month, t.monthly_limit, " OPEN_SQL("a.agent_id", "$3", "a.timezone") "," \
-    " a.after_hours_message, a.agent_id, k.phone IS NOT NULL"
+    " a.after_hours_message, a.agent_id, k.phone IS NOT NULL, c.last_inbound_at"
 #define EVENT_FROM_AGENT " FROM switchboard.agents a"
 #define EVENT_FROM_NUMBER                                                                           \
     " FROM switchboard.phone_numbers p JOIN switchboard.agents a ON a.agent_id" Q_EQ "p.agent_id"
 #define EVENT_JOINS(LOCK)                                                                           \
     " CROSS JOIN LATERAL (SELECT switchboard.try_normalize_phone($2, a.default_region) AS e164 OFFSET 0) AS n" \
-    " LEFT JOIN LATERAL (SELECT conversation_id, session_id, last_message_at, rate_window"        \
+    " LEFT JOIN LATERAL (SELECT conversation_id, session_id, last_message_at, rate_window, last_inbound_at"        \
     "   FROM switchboard.conversations"                                                           \
     "   WHERE agent_id" Q_EQ "a.agent_id AND phone" Q_EQ "n.e164" LOCK ") AS c ON true"             \
     " LEFT JOIN LATERAL (SELECT phone, tier, monthly_requests, requests_month"                    \
@@ -164,10 +164,10 @@ Plan event_peek_plan = {nullptr, EVENT_COLUMNS EVENT_FROM_AGENT EVENT_JOINS("") 
     "   WHERE b.agent_id" Q_EQ "a.agent_id AND b.phone" Q_EQ "n.e164) AS blocked,"                 \
     " c.conversation_id, c.session_id, c.last_message_at, c.rate_window, a.default_region,"       \
     " NULL::pg_catalog.int4, NULL::pg_catalog.date, NULL::pg_catalog.int4, true,"                 \
-    " NULL::pg_catalog.text, a.agent_id, false"
+    " NULL::pg_catalog.text, a.agent_id, false, c.last_inbound_at"
 #define EVENT_JOINS_010(LOCK)                                                                       \
     " CROSS JOIN LATERAL (SELECT switchboard.try_normalize_phone($2, a.default_region) AS e164 OFFSET 0) AS n" \
-    " LEFT JOIN LATERAL (SELECT conversation_id, session_id, last_message_at, rate_window"        \
+    " LEFT JOIN LATERAL (SELECT conversation_id, session_id, last_message_at, rate_window, last_inbound_at"        \
     "   FROM switchboard.conversations"                                                           \
     "   WHERE agent_id" Q_EQ "a.agent_id AND phone" Q_EQ "n.e164" LOCK ") AS c ON true"
 Plan event_lock_plan_010 = {nullptr, EVENT_COLUMNS_010 EVENT_FROM_AGENT EVENT_JOINS_010(" FOR UPDATE") WHERE_AGENT,
@@ -541,6 +541,8 @@ struct Conversation {
     Datum session_id;
     bool has_last;
     TimestampTz last_message_at;
+    bool has_last_inbound;  // its last accepted inbound message
+    TimestampTz last_inbound_at;
     int nlog;
     int64 log[limits::max_window];
     // the contact's monthly counter and its tier's limit, and the hours (0.2.0)
@@ -603,6 +605,7 @@ void read_event(Plan *plan, Datum key, Datum raw, TimestampTz at, Agent *agent, 
     c->found = !isnull;
     c->nlog = 0;
     c->has_last = false;
+    c->has_last_inbound = false;
     if (!c->found)
         return;
     c->session_id = getdatum(11, &isnull);
@@ -611,6 +614,9 @@ void read_event(Plan *plan, Datum key, Datum raw, TimestampTz at, Agent *agent, 
     c->last_message_at = isnull ? 0 : DatumGetTimestampTz(last);
     Datum log = getdatum(13, &isnull);
     c->nlog = read_log(log, isnull, c->log);
+    Datum last_inbound = getdatum(22, &isnull);
+    c->has_last_inbound = !isnull;
+    c->last_inbound_at = isnull ? 0 : DatumGetTimestampTz(last_inbound);
 }
 
 // Locks (creating if needed) the agent's counter row of `day`; returns its count.
@@ -927,6 +933,10 @@ Datum inbound_event(FunctionCallInfo fcinfo, Plan *plan, Datum key)
             memcpy(&hint.conversation_id, DatumGetUUIDP(conv.conversation_id), sizeof(pg_uuid_t));
             hint.day = DatumGetDateADT(day);
             hint.new_session = is_new_session;
+            // the phone's seen-set row of the day exists when its last accepted
+            // inbound message was earlier the same day
+            hint.phone_seen = conv.has_last_inbound && conv.last_inbound_at <= at &&
+                              DatumGetDateADT(local_day(&agent, conv.last_inbound_at)) == hint.day;
         }
         message_id = bump_and_insert(agent_id, conv.conversation_id, conv.session_id, true, at, log, nlog, e164,
                                      body, metadata,

@@ -33,7 +33,7 @@ extern "C" {
 #include <cstring>
 
 namespace switchboard::pg {
-MessageStatsHint message_stats_hint = {false, {}, 0, false};
+MessageStatsHint message_stats_hint = {false, {}, 0, false, false};
 }
 
 namespace {
@@ -178,7 +178,8 @@ Plan outbound_in_order_plan = {nullptr,
 // message, the seen-set row and the staged delta.  Otherwise it writes nothing
 // and returns no row (the usual path runs).
 // $1 agent, $2 conversation, $3 session, $4 created_at, $5 message_id, $6 day,
-// $7 phone, $8 after hours, $9 new session.
+// $7 phone, $8 after hours, $9 new session, $10 the phone's seen-set row of
+// the day is known to exist (no probe).
 Plan inbound_hinted_plan = {nullptr,
                             "WITH ctx AS (SELECT fc.first_at AS c_at, fc.first_message_id AS c_id,"
                             "  fs.first_at AS s_at, fs.first_message_id AS s_id FROM (SELECT 1) one"
@@ -193,14 +194,14 @@ Plan inbound_hinted_plan = {nullptr,
                             "  (agent_id, kind, id, first_at, first_message_id, first_day)"
                             "  SELECT $1, 'session', $3, $4, $5, $6 FROM ok WHERE $9 RETURNING 1),"
                             " seen AS (INSERT INTO switchboard.stats_seen (agent_id, kind, day, value)"
-                            "  SELECT $1, 'phone', $6, $7 FROM ok ON CONFLICT DO NOTHING RETURNING 1),"
+                            "  SELECT $1, 'phone', $6, $7 FROM ok WHERE NOT $10 ON CONFLICT DO NOTHING RETURNING 1),"
                             " ins AS (INSERT INTO switchboard.stats_delta (agent_id, day, inbound, accepted, new_sessions,"
                             "  unique_phones, after_hours)"
                             "  SELECT $1, $6, 1, 1, (SELECT pg_catalog.count(*) FROM first),"
                             "  (SELECT pg_catalog.count(*) FROM seen), $8 FROM ok RETURNING delta_id)"
                             " SELECT ins.delta_id FROM ins",
-                            9, {UUIDOID, UUIDOID, UUIDOID, TIMESTAMPTZOID, INT8OID, DATEOID, TEXTOID, INT8OID,
-                                BOOLOID}};
+                            10, {UUIDOID, UUIDOID, UUIDOID, TIMESTAMPTZOID, INT8OID, DATEOID, TEXTOID, INT8OID,
+                                 BOOLOID, BOOLOID}};
 
 // Not the in-order case: the neighbours again, leaving out the rows of this
 // same statement inserted after this one (their own trigger runs next).
@@ -386,8 +387,9 @@ SB_FUNCTION(stats_on_message)
         DirectFunctionCall2(pg_advisory_xact_lock_int4, Int32GetDatum(conversation_lock_key), hash);
 
         if (hinted) {
-            Datum args[9] = {agent, conversation, session, TimestampTzGetDatum(at), Int64GetDatum(mid),
-                             DateADTGetDatum(hint.day), phone, Int64GetDatum(ah), BoolGetDatum(hint.new_session)};
+            Datum args[10] = {agent, conversation, session, TimestampTzGetDatum(at), Int64GetDatum(mid),
+                              DateADTGetDatum(hint.day), phone, Int64GetDatum(ah), BoolGetDatum(hint.new_session),
+                              BoolGetDatum(hint.phone_seen)};
             run(&inbound_hinted_plan, args, nullptr, 0);
             if (SPI_processed > 0) {
                 fold_now_and_then(agent, DatumGetInt64(col(1, &isnull)));
