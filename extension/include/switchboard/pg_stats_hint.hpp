@@ -5,6 +5,7 @@
 #include "switchboard/pg_guard.hpp"
 
 extern "C" {
+#include "datatype/timestamp.h"
 #include "utils/date.h"
 #include "utils/uuid.h"
 }
@@ -27,7 +28,8 @@ namespace switchboard::pg {
 // it in PG_FINALLY, so an error cannot leave it set.
 struct MessageStatsHint {
     bool set;
-    pg_uuid_t conversation_id;
+    pg_uuid_t conversation_id;  // the row it describes: its conversation and time
+    TimestampTz at;
     DateADT day;
     bool new_session;
     bool phone_seen;

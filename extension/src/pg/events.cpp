@@ -931,6 +931,7 @@ Datum inbound_event(FunctionCallInfo fcinfo, Plan *plan, Datum key)
             switchboard::pg::MessageStatsHint &hint = switchboard::pg::message_stats_hint;
             hint.set = true;
             memcpy(&hint.conversation_id, DatumGetUUIDP(conv.conversation_id), sizeof(pg_uuid_t));
+            hint.at = at;
             hint.day = DatumGetDateADT(day);
             hint.new_session = is_new_session;
             // the phone's seen-set row of the day exists when its last accepted

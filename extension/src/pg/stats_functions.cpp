@@ -33,7 +33,7 @@ extern "C" {
 #include <cstring>
 
 namespace switchboard::pg {
-MessageStatsHint message_stats_hint = {false, {}, 0, false, false};
+MessageStatsHint message_stats_hint = {false, {}, 0, 0, false, false};
 }
 
 namespace {
@@ -359,7 +359,7 @@ SB_FUNCTION(stats_on_message)
 
     // record_inbound's hint, for this row only (see pg_stats_hint.hpp)
     switchboard::pg::MessageStatsHint &hint = switchboard::pg::message_stats_hint;
-    bool hinted = hint.set && inbound && accepted && !no_conversation && !no_session &&
+    bool hinted = hint.set && inbound && accepted && !no_conversation && !no_session && hint.at == at &&
                   memcmp(DatumGetUUIDP(conversation), &hint.conversation_id, sizeof(pg_uuid_t)) == 0;
     hint.set = false;
 
