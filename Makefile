@@ -89,7 +89,9 @@ unit: $(BUILD)/unit_tests
 # libswitchboard.a and libswitchboard.so (libpqxx hidden behind the header),
 # the `switchboard` CLI, and the Catch2 tests against a live server.
 PREFIX ?= /usr/local
-CLIENT_VERSION = $(EXTVERSION)
+# The client's own version: 0.2.1 adds record_outbound_batch (and the CLI's
+# reply rows); it speaks to 0.1.0 and 0.2.0 schemas alike.
+CLIENT_VERSION = 0.2.1
 CLIENT_SOMAJOR = 0
 CLIENT_BUILD = $(BUILD)/client
 CLIENT_CXXFLAGS = -std=c++17 $(WARNINGS) -O2 -g -fPIC -Iclient/include

@@ -28,7 +28,8 @@ const char *const kUsage =
     "usage: switchboard [--db URL] COMMAND ...\n"
     "\n"
     "  normalize [--region CC] [NUMBER...]    E.164 form of each number (stdin, one per line, without NUMBERs)\n"
-    "  ingest [--batch-size N] FILE.csv       replay message and call events (- reads stdin)\n"
+    "  ingest [--batch-size N] FILE.csv       replay message and call events (- reads stdin):\n"
+    "                                         kind sms (inbound), reply (outbound) or call\n"
     "  agents add [SETTINGS]                  create an agent; prints its id\n"
     "  agents list [--owner UUID]             list agents\n"
     "  agents set AGENT_ID SETTINGS           change settings\n"
@@ -170,10 +171,15 @@ std::vector<CsvRecord> read_csv(std::istream &in, std::vector<std::string> &prob
     return out;
 }
 
+// kind sms: an inbound message; reply: an outbound one, to the conversation
+// of (agent_id, phone); call: a call status event.
+enum class Kind { sms, reply, call };
+
 struct Row {
     long line;
-    bool is_call;
+    Kind kind;
     sb::InboundEvent sms;
+    sb::OutboundToPhone reply;
     sb::CallEvent call;
 };
 
@@ -285,12 +291,14 @@ int cmd_ingest(sb::Client &db, std::vector<std::string> args) {
                 why = w;
             }
         };
-        Row row{rec.line, false, {}, {}};
+        Row row{rec.line, Kind::sms, {}, {}, {}};
         std::string kind = get("kind");
         if (kind == "call")
-            row.is_call = true;
+            row.kind = Kind::call;
+        else if (kind == "reply")
+            row.kind = Kind::reply;
         else if (kind != "sms")
-            bad("kind", kind, "expected sms or call");
+            bad("kind", kind, "expected sms, reply or call");
         auto agent = sb::Uuid::try_parse(get("agent_id"));
         if (!agent) bad("agent_id", get("agent_id"), "not a uuid");
         std::optional<sb::Timestamp> at;
@@ -303,7 +311,7 @@ int cmd_ingest(sb::Client &db, std::vector<std::string> args) {
         std::string metadata = get("metadata");
         if (metadata.empty()) metadata = "{}";
         if (metadata.front() != '{') bad("metadata", get("metadata"), "not a JSON object");
-        if (row.is_call) {
+        if (row.kind == Kind::call) {
             auto status = sb::parse_call_status(get("status"));
             if (!status)
                 bad("status", get("status"),
@@ -319,6 +327,8 @@ int cmd_ingest(sb::Client &db, std::vector<std::string> args) {
             }
             if (bad_col.empty())
                 row.call = sb::CallEvent{*agent, get("call_sid"), phone, *status, at, dur, metadata};
+        } else if (bad_col.empty() && row.kind == Kind::reply) {
+            row.reply = sb::OutboundToPhone{*agent, phone, get("body"), metadata, at};
         } else if (bad_col.empty()) {
             row.sms = sb::InboundEvent{*agent, phone, get("body"), metadata, at};
         }
@@ -331,12 +341,13 @@ int cmd_ingest(sb::Client &db, std::vector<std::string> args) {
         rows.push_back(std::move(row));
     }
 
-    // Replay in chunks: each chunk's messages go in one batch, then its calls.
+    // Replay in chunks: each chunk's inbound messages go in one batch, then its
+    // replies (their conversations are open by then), then its calls.
     const bool tty = isatty(STDERR_FILENO);
     const auto start = std::chrono::steady_clock::now();
     std::map<sb::Decision, long> decisions;
     std::map<std::string, long> errors;  // by sqlstate
-    long calls = 0, new_calls = 0, messages = 0, new_conversations = 0, replies = 0;
+    long calls = 0, new_calls = 0, messages = 0, new_conversations = 0, replies = 0, outbound = 0;
     bool no_record_call = false;
     int next_tenth = 1;
     auto progress = [&](std::size_t done, bool final) {
@@ -367,12 +378,16 @@ int cmd_ingest(sb::Client &db, std::vector<std::string> args) {
     for (std::size_t off = 0; off < rows.size(); off += batch_size) {
         std::size_t end = std::min(rows.size(), off + batch_size);
         std::vector<sb::InboundEvent> sms;
+        std::vector<sb::OutboundToPhone> out_msgs;
         std::vector<sb::CallEvent> cev;
-        std::vector<long> sms_lines, call_lines;
+        std::vector<long> sms_lines, out_lines, call_lines;
         for (std::size_t i = off; i < end; ++i) {
-            if (rows[i].is_call) {
+            if (rows[i].kind == Kind::call) {
                 cev.push_back(rows[i].call);
                 call_lines.push_back(rows[i].line);
+            } else if (rows[i].kind == Kind::reply) {
+                out_msgs.push_back(rows[i].reply);
+                out_lines.push_back(rows[i].line);
             } else {
                 sms.push_back(rows[i].sms);
                 sms_lines.push_back(rows[i].line);
@@ -390,6 +405,15 @@ int cmd_ingest(sb::Client &db, std::vector<std::string> args) {
                 ++decisions[r.decision];
                 if (r.is_new_conversation) ++new_conversations;
                 if (r.reply) ++replies;
+            }
+        }
+        if (!out_msgs.empty()) {
+            auto out = db.record_outbound_batch(out_msgs);
+            for (std::size_t k = 0; k < out.size(); ++k) {
+                if (out[k].ok())
+                    ++outbound;
+                else
+                    event_error(out_lines[k], *out[k].error);
             }
         }
         if (!cev.empty() && !no_record_call) {
@@ -417,7 +441,7 @@ int cmd_ingest(sb::Client &db, std::vector<std::string> args) {
 
     long nerr = 0;
     for (const auto &e : errors) nerr += e.second;
-    std::printf("ingested %s of %s events from %s in %.2f s (%s events/s)\n", fmt_count(messages + calls).c_str(),
+    std::printf("ingested %s of %s events from %s in %.2f s (%s events/s)\n", fmt_count(messages + outbound + calls).c_str(),
                 fmt_count(records.size() - 1).c_str(), file.c_str(), el,
                 fmt_count(el > 0 ? (long long)(rows.size() / el) : 0).c_str());
     std::printf("messages     %8s\n", fmt_count(messages).c_str());
@@ -428,13 +452,14 @@ int cmd_ingest(sb::Client &db, std::vector<std::string> args) {
         std::printf("  %-12s %8s\n", "quota_exceeded", fmt_count(decisions[sb::Decision::quota_exceeded]).c_str());
     std::printf("  new conversations %s, welcome replies %s\n", fmt_count(new_conversations).c_str(),
                 fmt_count(replies).c_str());
+    std::printf("outbound     %8s\n", fmt_count(outbound).c_str());
     std::printf("call events  %8s  (%s new calls)\n", fmt_count(calls).c_str(), fmt_count(new_calls).c_str());
     std::printf("errors       %8s", fmt_count(nerr).c_str());
     if (nerr) {
         const char *sep = "  (";
         for (const auto &e : errors) {
             const char *name = e.first == "22023"   ? "invalid phone"
-                               : e.first == "P0002" ? "unknown agent"
+                               : e.first == "P0002" ? "unknown agent or no conversation"
                                : e.first == "23514" ? "rule violation"
                                                     : nullptr;
             std::printf("%s%s %s", sep, name ? name : ("SQLSTATE " + e.first).c_str(), fmt_count(e.second).c_str());
@@ -673,6 +698,29 @@ int cmd_stats(sb::Client &db, std::vector<std::string> args) {
     if (summary) {
         std::string rate = summary->answer_rate ? fmt_opt(*summary->answer_rate * 100, "%.0f%%") : "-";
         std::printf("(phones in the total row: distinct over the whole window; calls answered: %s)\n", rate.c_str());
+    }
+
+    // Replies and AI task facts, when the window has outbound messages.
+    std::int64_t touts = 0;
+    for (const auto &r : rows) touts += r.outbound;
+    if (touts > 0) {
+        std::printf("\n%-14s %7s %9s %8s %9s %9s %7s\n", "day", "replies", "reply avg", "ai tasks", "tokens",
+                    "proc avg", "success");
+        auto line = [](const std::string &label, std::int64_t replies, const std::optional<double> &latency,
+                       std::int64_t tasks, std::int64_t tokens, const std::optional<double> &proc,
+                       const std::optional<double> &success) {
+            std::string lat = latency ? fmt_opt(latency, "%.0fs") : "-";
+            std::string pms = proc ? fmt_opt(proc, "%.0fms") : "-";
+            std::string ok = success ? fmt_opt(*success * 100, "%.0f%%") : "-";
+            std::printf("%-14s %7lld %9s %8lld %9s %9s %7s\n", label.c_str(), (long long)replies, lat.c_str(),
+                        (long long)tasks, fmt_count(tokens).c_str(), pms.c_str(), ok.c_str());
+        };
+        for (const auto &r : rows)
+            line(r.day.str() + " " + weekday(r.day), r.replies, r.reply_latency_avg, r.ai_tasks, r.tokens_used,
+                 r.processing_ms_avg, r.success_rate);
+        if (summary)
+            line("total", summary->replies, summary->reply_latency_avg, summary->ai_tasks, summary->tokens_used,
+                 summary->processing_ms_avg, summary->success_rate);
     }
 
     // The chart: messages (inbound accepted #, inbound rejected x, outbound +)

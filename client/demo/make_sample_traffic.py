@@ -9,7 +9,8 @@ Three agents (ids fixed, created by run-demo.sh):
   Bistro Bookings  GB,  3 messages/hour per person, 12 new conversations/day
   Night Line       US, SMS disabled (every message is 'disabled'; calls still go in)
 
-What is in it: people writing a few messages each, numbers spelled every way
+What is in it: people writing a few messages each and the agents' answers
+(kind reply, with AI task metadata), numbers spelled every way
 people and providers write them (E.164, national, dotted, 00-prefixed, tel:),
 two blocked numbers that keep writing, a spammer bursting 25 messages in ten
 minutes and an impatient customer (hourly limit), a Friday rush of new people
@@ -79,10 +80,33 @@ def text(pool):
     return rng.choice(pool).format(n=rng.randint(2, 9999))
 
 
-def conversation(agent, spell, pool, first, count, spread_minutes):
+ACME_TOPICS = ["delivery", "refund", "order", "hours"]
+ACME_ANSWERS = ["Sorry for the wait! Your parcel is out for delivery today.", "I've started your refund: 3-5 days.",
+                "Done, the new address is on your order.", "We're open 8am-9pm, Monday to Saturday.",
+                "Here is a fresh tracking link: acme.example/t/{n}", "You're welcome!"]
+BISTRO_TOPICS = ["booking", "menu", "cancel"]
+BISTRO_ANSWERS = ["Booked! See you then.", "Yes, half the menu is vegan.", "Your booking is cancelled.",
+                  "No problem, we'll hold the table for 15 minutes.", "There is a car park on Mill Lane."]
+
+
+def reply(t, agent, e164, topics, answers):
+    """The AI agent's answer 5-55 s after a message, with the task facts the
+    SMS-to-AI seed tracks (tokens, processing time, category, success)."""
+    ms = rng.randint(300, 4000)
+    ok = "true" if rng.random() < 0.92 else "false"
+    meta = (f'{{"tokens_used": {rng.randint(40, 400)}, "processing_ms": {ms}, '
+            f'"category": "{rng.choice(topics)}", "success": {ok}}}')
+    emit("reply", t + dt.timedelta(seconds=rng.randint(5, 55)), agent, e164, text(answers), metadata=meta)
+
+
+def conversation(agent, spell, pool, first, count, spread_minutes, replies=None):
+    """count messages from one person; replies = (E.164, topics, answers): the agent
+    answers most of them."""
     t = first
     for _ in range(count):
         emit("sms", t, agent, spell(), text(pool))
+        if replies and rng.random() < 0.85:
+            reply(t, agent, *replies)
         t += dt.timedelta(minutes=rng.randint(1, spread_minutes), seconds=rng.randint(0, 59))
 
 
@@ -92,12 +116,14 @@ def business_time(day, start_hour=8, end_hour=21):
 
 
 # Acme Support: ~70 people a day, a few messages each; regulars come back.
+# The agent answers (kind reply), except on Tuesday, when the burst below
+# fills the daily limit and some of the day's people get no conversation.
 for day in range(DAYS):
     for p in range(rng.randint(60, 80)):
         i = rng.randint(0, 400)
         area, local = us_number(i)
         conversation(ACME, lambda: us_spelling(area, local), ACME_TEXTS, business_time(day),
-                     rng.randint(1, 6), 25)
+                     rng.randint(1, 6), 25, None if day == 1 else (f"+1{area}{local:07d}", ACME_TOPICS, ACME_ANSWERS))
 # Tuesday: a burst of 90 new people after a shipping delay email (daily limit 80).
 for p in range(90):
     area, local = us_number(1000 + p)
@@ -120,7 +146,7 @@ for day in range(DAYS):
     for p in range(rng.randint(6, 11)):
         n = rng.randint(100000, 100300)
         conversation(BISTRO, lambda: gb_spelling(n), BISTRO_TEXTS, business_time(day, 10, 22),
-                     rng.randint(1, 4), 15)
+                     rng.randint(1, 4), 15, None if day == 4 else (f"+447400{n:06d}", BISTRO_TOPICS, BISTRO_ANSWERS))
 # Friday rush: 25 new people between 17:00 and 19:00 (daily limit 12).
 for p in range(25):
     n = 200000 + p

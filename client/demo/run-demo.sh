@@ -67,7 +67,7 @@ echo "== normalize, as people write numbers"
 printf '%s\n' "(201) 555-0123" "tel:+1-212-555-0666" "011 44 7400 123456" "12" | sb normalize --region US || true
 sb normalize --region GB "07400 123456" "+1 (201) 555-0123"
 echo
-echo "== ingest client/demo/sample_traffic.csv (a week of SMS and calls; make_sample_traffic.py made it)"
+echo "== ingest client/demo/sample_traffic.csv (a week of SMS, the agents' replies and calls; make_sample_traffic.py made it)"
 rc=0
 sb ingest client/demo/sample_traffic.csv || rc=$?
 [ $rc -eq 0 ] || [ $rc -eq 3 ] || exit $rc

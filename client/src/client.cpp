@@ -18,6 +18,18 @@ using Params = std::vector<std::optional<std::string>>;
 
 constexpr const char *kRetryUs = "(extract(epoch from r.retry_after) * 1000000)::bigint";
 
+// record_outbound_batch: the conversation of (b.agent_id, b.phone), the number
+// read with the agent's default_region (a bad one raises 22023), and the error
+// columns of an event whose number has no conversation.
+constexpr const char *kConversationByPhone =
+    "select cv.conversation_id from switchboard.agents a join switchboard.conversations cv "
+    "on cv.agent_id = a.agent_id and cv.phone = switchboard.normalize_phone(b.phone, a.default_region) "
+    "where a.agent_id = b.agent_id";
+constexpr const char *kNoConversation =
+    "case when c.conversation_id is null then 'P0002' end, "
+    "case when c.conversation_id is null then format('no conversation with \"%s\" for agent %s', "
+    "b.phone, b.agent_id) end, null::text";
+
 struct Statement {
     const char *name;
     std::string sql;
@@ -70,9 +82,25 @@ const std::vector<Statement> &statements() {
          "cross join lateral switchboard.record_call(b.agent_id, b.call_sid, b.caller, b.status, "
          "coalesce(b.at, now()), b.duration, coalesce(b.metadata::jsonb, '{}')) as r "
          "order by b.ord"},
+        // The conversation by phone, in the lateral subquery so that the calls
+        // still run in input order; none: an error row (no call).
+        {"sb_record_outbound_batch",
+         std::string("select b.ord, m.message_id, ") + kNoConversation +
+             " from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[]) "
+             "with ordinality as b(agent_id, phone, body, metadata, at, ord) "
+             "left join lateral (" +
+             kConversationByPhone +
+             ") as c on true "
+             "left join lateral (select switchboard.record_outbound(b.agent_id, c.conversation_id, b.body, "
+             "coalesce(b.metadata::jsonb, '{}'), coalesce(b.at, now())) as message_id "
+             "where c.conversation_id is not null) as m on true "
+             "order by b.ord"},
         // The per-event fallback of the batches (temporary functions, created on first need).
         {"sb_record_inbound_each",
          "select * from pg_temp.sb_record_inbound_each($1::uuid[], $2::text[], $3::text[], $4::text[], "
+         "$5::timestamptz[])"},
+        {"sb_record_outbound_each",
+         "select * from pg_temp.sb_record_outbound_each($1::uuid[], $2::text[], $3::text[], $4::text[], "
          "$5::timestamptz[])"},
         {"sb_record_call_each",
          "select * from pg_temp.sb_record_call_each($1::uuid[], $2::text[], $3::text[], $4::text[], "
@@ -180,6 +208,45 @@ begin
 end
 $f$;
 )SQL";
+
+// The fallback of record_outbound_batch: the fast statement's lookup, one
+// savepoint per message.
+std::string outbound_each_function() {
+    return std::string(R"SQL(
+create or replace function pg_temp.sb_record_outbound_each(
+    agent_ids uuid[], phones text[], bodies text[], metas text[], ats timestamptz[],
+    out ord bigint, out message_id bigint,
+    out err_sqlstate text, out err_message text, out err_detail text)
+returns setof record language plpgsql set search_path = pg_catalog, pg_temp as $f$
+declare
+    b record;
+    c record;
+begin
+    for b in select * from unnest(agent_ids, phones, bodies, metas, ats)
+                           with ordinality as b(agent_id, phone, body, metadata, at, ord) loop
+        ord := b.ord;
+        message_id := null; err_sqlstate := null; err_message := null; err_detail := null;
+        begin
+            select x.conversation_id into c from ()SQL") +
+           kConversationByPhone + R"SQL() as x;
+            if c.conversation_id is null then
+                select )SQL" +
+           kNoConversation + R"SQL( into err_sqlstate, err_message, err_detail;
+            else
+                message_id := switchboard.record_outbound(b.agent_id, c.conversation_id, b.body,
+                                                          coalesce(b.metadata::jsonb, '{}'), coalesce(b.at, now()));
+            end if;
+        exception when data_exception or integrity_constraint_violation or plpgsql_error then
+            get stacked diagnostics err_sqlstate = returned_sqlstate, err_message = message_text,
+                                    err_detail = pg_exception_detail;
+            message_id := null;
+        end;
+        return next;
+    end loop;
+end
+$f$;
+)SQL";
+}
 
 // --- error mapping ------------------------------------------------------------------
 
@@ -623,6 +690,7 @@ struct Client::Impl {
             if (!each_functions) {
                 pqxx::nontransaction tx(*conn);
                 tx.exec(kEachFunctions);
+                tx.exec(outbound_each_function());
                 tx.commit();
                 each_functions = true;
             }
@@ -737,18 +805,25 @@ ConversationRef Client::upsert_conversation(const Uuid &agent_id, std::string_vi
     return c;
 }
 
-std::vector<Outcome<InboundResult>> Client::record_inbound_batch(const std::vector<InboundEvent> &events) {
+// The five arrays of a message batch: agent, phone (the member `phone`), body,
+// metadata, time.
+template <class Message>
+Params message_arrays(const std::vector<Message> &messages, std::string Message::*phone) {
     ArrayLiteral agents, phones, bodies, metas, ats;
-    for (const auto &e : events) {
-        agents.add(e.agent_id.str());
-        phones.add(e.from_phone);
-        bodies.add(e.body);
-        metas.add(e.metadata);
-        ats.add(opt_ts(e.at));
+    for (const auto &m : messages) {
+        agents.add(m.agent_id.str());
+        phones.add(m.*phone);
+        bodies.add(m.body);
+        metas.add(m.metadata);
+        ats.add(opt_ts(m.at));
     }
+    return {agents.str(), phones.str(), bodies.str(), metas.str(), ats.str()};
+}
+
+std::vector<Outcome<InboundResult>> Client::record_inbound_batch(const std::vector<InboundEvent> &events) {
     return impl_->batch<InboundResult>("sb_record_inbound_batch", "sb_record_inbound_each",
-                                       {agents.str(), phones.str(), bodies.str(), metas.str(), ats.str()},
-                                       events.size(), inbound_from);
+                                       message_arrays(events, &InboundEvent::from_phone), events.size(),
+                                       inbound_from);
 }
 
 std::vector<Outcome<CallResult>> Client::record_call_batch(const std::vector<CallEvent> &events) {
@@ -766,6 +841,12 @@ std::vector<Outcome<CallResult>> Client::record_call_batch(const std::vector<Cal
         "sb_record_call_batch", "sb_record_call_each",
         {agents.str(), sids.str(), callers.str(), statuses.str(), ats.str(), durs.str(), metas.str()},
         events.size(), call_from);
+}
+
+std::vector<Outcome<std::int64_t>> Client::record_outbound_batch(const std::vector<OutboundToPhone> &messages) {
+    return impl_->batch<std::int64_t>("sb_record_outbound_batch", "sb_record_outbound_each",
+                                      message_arrays(messages, &OutboundToPhone::to_phone), messages.size(),
+                                      [](const pqxx::row &r, int base) { return req<std::int64_t>(r[base]); });
 }
 
 // --- agents and the blocklist -------------------------------------------------------------------

@@ -414,6 +414,45 @@ TEST_CASE("record_inbound_batch: results in order, bad events reported in place"
     }
 }
 
+TEST_CASE("record_outbound_batch: replies by phone number, in order, errors in place", "[batch]") {
+    sb::Client db;
+    auto a = agent(db);
+    auto in = db.record_inbound({a, "(201) 555-0161", "hello", "{}", at("2026-03-07T09:00:00Z")});
+    REQUIRE(in.conversation_id);
+
+    SECTION("the batch statement: any spelling finds the conversation") {
+        auto out = db.record_outbound_batch({
+            {a, "+1 201-555-0161", "hi!", "{\"tokens_used\": 12}", at("2026-03-07T09:00:05Z")},
+            {a, "2015550161", "anything else?", "{}", at("2026-03-07T09:00:09Z")},
+        });
+        REQUIRE(out.size() == 2);
+        CHECK(out[1].value() > out[0].value());
+        CHECK(sql1("select count(*) from switchboard.messages where agent_id = '" + a.str() +
+                   "' and direction = 'outbound' and conversation_id = '" + in.conversation_id->str() + "'") == "2");
+        CHECK(db.record_outbound_batch({}).empty());
+    }
+
+    SECTION("no conversation (P0002) and a bad number (22023): errors in place, the others go in") {
+        auto out = db.record_outbound_batch({
+            {a, "2015550161", "ok 1", "{}", at("2026-03-07T09:01:00Z")},
+            {a, "2015550162", "nobody wrote", "{}", at("2026-03-07T09:01:01Z")},
+            {a, "12", "bad phone", "{}", at("2026-03-07T09:01:02Z")},
+            {a, "2015550161", "ok 2", "{}", at("2026-03-07T09:01:03Z")},
+        });
+        REQUIRE(out.size() == 4);
+        CHECK(out[0].ok());
+        REQUIRE(out[1].error);
+        CHECK(out[1].error->sqlstate == "P0002");
+        CHECK(out[1].error->message == "no conversation with \"2015550162\" for agent " + a.str());
+        REQUIRE(out[2].error);
+        CHECK(out[2].error->sqlstate == "22023");
+        CHECK_THROWS_AS(out[2].value(), sb::InvalidPhone);
+        CHECK(out[3].value() > out[0].value());
+        CHECK(sql1("select count(*) from switchboard.messages where agent_id = '" + a.str() +
+                   "' and direction = 'outbound'") == "2");
+    }
+}
+
 TEST_CASE("record_call_batch: results in order, bad events reported in place", "[batch][calls]") {
     sb::Client db;
     auto a = agent(db);

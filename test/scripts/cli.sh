@@ -83,7 +83,7 @@ check "ingest: exit 3 when lines were bad" 3 "$rc"
 check "ingest: bad timestamp reported with line, column, value" 1 \
     "$(grep -c 'line 7, column at: not an ISO 8601 timestamp: "yesterday"' "$TMP/err")"
 check "ingest: bad uuid reported" 1 "$(grep -c 'line 8, column agent_id: not a uuid: "not-a-uuid"' "$TMP/err")"
-check "ingest: bad kind reported" 1 "$(grep -c 'line 9, column kind: expected sms or call: "fax"' "$TMP/err")"
+check "ingest: bad kind reported" 1 "$(grep -c 'line 9, column kind: expected sms, reply or call: "fax"' "$TMP/err")"
 check "ingest: short line reported" 1 "$(grep -c 'line 10: expected 9 fields, found 4' "$TMP/err")"
 check "ingest: bad duration reported" 1 "$(grep -c 'line 14, column duration_seconds' "$TMP/err")"
 check "ingest: invalid phone reported by the server with its line" 1 \
@@ -134,6 +134,36 @@ check "stats table: the ingested day's row" "2026-03-02 Mon 6 0 3 2 1 2 4 1 1 12
     "$(grep '^2026-03-02 Mon  ' "$TMP/stats.txt" | head -1 | tr -s ' ')"
 check "stats table: a bar chart line per day" "3" "$(grep -c '^2026-03-0[123] ... |' "$TMP/stats.txt")"
 check "stats table: the busiest day's bar is full width" "1" "$(grep -c '^2026-03-02 Mon |###' "$TMP/stats.txt")"
+
+# --- replies: outbound messages by phone number (kind reply) ------------------------
+# batch size 2: the first pair goes in with the batch statement, the second
+# (an error in it) through the per-event fallback
+cat >"$TMP/r.csv" <<CSV
+kind,at,agent_id,phone,body,call_sid,status,duration_seconds,metadata
+sms,2026-03-04T10:00:00Z,$A,(201) 555-0123,are you there?,,,,
+reply,2026-03-04T10:00:30Z,$A,+1 201-555-0123,yes: how can I help?,,,,"{""tokens_used"": 120, ""processing_ms"": 800, ""category"": ""support"", ""success"": true}"
+reply,2026-03-04T10:01:00Z,$A,2015550188,nobody wrote,,,,
+reply,2026-03-04T10:01:30Z,$A,12,bad phone,,,,
+CSV
+"$SB" ingest --batch-size 2 "$TMP/r.csv" >"$TMP/out" 2>"$TMP/err"
+rc=$?
+cat "$TMP/out" "$TMP/err"
+check "ingest replies: exit 3 when a reply failed" 3 "$rc"
+check "ingest replies: one outbound message stored" "1" "$(awk '/^outbound/ {print $2}' "$TMP/out")"
+check "ingest replies: a number without a conversation is reported with its line" 1 \
+    "$(grep -c "line 4: no conversation with \"2015550188\" for agent $A (SQLSTATE P0002)" "$TMP/err")"
+check "ingest replies: a bad number is the server's error, with its line" 1 \
+    "$(grep -c 'line 5: invalid phone number "12": The number is too short. (SQLSTATE 22023)' "$TMP/err")"
+check "ingest replies: the reply joined the sender's conversation" "outbound|1|2026-03-04 10:00:30+00" \
+    "$(PGTZ=UTC psql -X -A -t -c "select m.direction, count(*) over (), m.created_at from switchboard.messages m
+        join switchboard.conversations c using (agent_id, conversation_id)
+        where m.agent_id = '$A' and m.direction = 'outbound' and c.phone = '+12015550123'")"
+"$SB" stats --agent $A --from 2026-03-04 --to 2026-03-04 --format csv >"$TMP/stats.csv" 2>"$TMP/err"
+check "stats csv: the reply's day: outbound, reply latency, AI task facts" "1 1 30 1 120 800 1" \
+    "$(col 2026-03-04 outbound replies reply_latency_avg ai_tasks tokens_used processing_ms_avg success_rate)"
+"$SB" stats --agent $A --from 2026-03-04 --to 2026-03-04 >"$TMP/stats.txt" 2>&1
+check "stats table: replies and AI tasks below the day's row" "2026-03-04 Wed 1 30s 1 120 800ms 100%" \
+    "$(grep -A2 '^day  *replies' "$TMP/stats.txt" | grep '^2026-03-04 Wed' | tr -s ' ')"
 
 # --- the example, against the installed library ----------------------------------
 if pkg-config --exists switchboard; then

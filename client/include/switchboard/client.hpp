@@ -186,6 +186,23 @@ struct OutboundMessage {
     std::optional<Timestamp> at;
 };
 
+// An outbound message addressed by phone number (record_outbound_batch): it
+// joins the conversation of (agent, phone), the number read with the agent's
+// default_region.  A number with no conversation is an error (P0002): an
+// outbound message never opens one.
+struct OutboundToPhone {
+    OutboundToPhone() = default;
+    OutboundToPhone(Uuid agent, std::string phone, std::string text, std::string meta = "{}",
+                    std::optional<Timestamp> when = {})
+        : agent_id(agent), to_phone(std::move(phone)), body(std::move(text)), metadata(std::move(meta)),
+          at(when) {}
+    Uuid agent_id;
+    std::string to_phone;                // any spelling
+    std::string body;
+    std::string metadata = "{}";         // a JSON object, as text (AI task facts: tokens_used, ...)
+    std::optional<Timestamp> at;         // empty: the server's now()
+};
+
 struct RateLimitResult {
     Decision decision = Decision::accepted;
     std::optional<std::chrono::microseconds> retry_after;
@@ -392,6 +409,8 @@ public:
     // connection, ...) throws and nothing of the batch is committed.
     std::vector<Outcome<InboundResult>> record_inbound_batch(const std::vector<InboundEvent> &events);
     std::vector<Outcome<CallResult>> record_call_batch(const std::vector<CallEvent> &events);
+    // Outbound messages by phone number; each outcome is the stored message_id.
+    std::vector<Outcome<std::int64_t>> record_outbound_batch(const std::vector<OutboundToPhone> &messages);
 
     // Agents: plain DML on switchboard.agents.
     Uuid create_agent(const AgentSettings &s);
