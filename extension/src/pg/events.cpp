@@ -805,6 +805,44 @@ void judge_rate(const Agent *agent, const Conversation *c, TimestampTz at, Verdi
     }
 }
 
+// The decision chain up to the limits of an existing conversation, shared by
+// record_inbound (`lock`: the quota re-read under lock) and check_rate_limit:
+// disabled, blocked, the monthly quota, then the hourly limit when the
+// conversation exists.  False when none applies and the event would open a
+// conversation (judge_daily decides).
+bool judge_known(const Agent *agent, Datum agent_id, Datum e164, Conversation *c, TimestampTz at, Datum month,
+                 bool lock, Verdict *v)
+{
+    *v = Verdict{accepted, false, 0, false, 0};
+    if (!agent->sms_enabled)
+        v->decision = disabled;
+    else if (c->blocked)
+        v->decision = blocked;
+    else if (lock ? judge_quota_locked(agent, agent_id, e164, c, at, month, v) : judge_quota(agent, c, at, month, v))
+        ;  // quota_exceeded
+    else if (c->found)
+        judge_rate(agent, c, at, v);
+    else
+        return false;
+    return true;
+}
+
+// The daily limit of an event that would open a conversation, the agent
+// having opened `opened` today.  True when it refuses.
+bool judge_daily(const Agent *agent, int opened, Datum day, TimestampTz at, Verdict *v)
+{
+    v->has_remaining = true;
+    if (opened < agent->max_daily_conversations) {
+        v->remaining = agent->rate_limit_per_hour - 1;
+        return false;
+    }
+    v->decision = daily_limit;
+    v->has_retry = true;
+    v->retry_after_us = until_next_day(agent, day, at);
+    v->remaining = agent->rate_limit_per_hour;
+    return true;
+}
+
 }  // namespace
 
 namespace {
@@ -860,30 +898,17 @@ Datum inbound_event(FunctionCallInfo fcinfo, Plan *plan, Datum key)
     Datum day = local_day(&agent, at);
     Datum month = month_of(day);
 
-    if (!agent.sms_enabled) {
-        v.decision = disabled;
-    } else if (conv.blocked) {
-        v.decision = blocked;
-    } else if (judge_quota_locked(&agent, agent_id, e164, &conv, at, month, &v)) {
-        // quota_exceeded
-    } else if (conv.found) {
-        judge_rate(&agent, &conv, at, &v);
-    } else {
+    if (!judge_known(&agent, agent_id, e164, &conv, at, month, true, &v)) {
         // Would open a conversation: take the day's counter lock, then look
-        // again (a concurrent first message may have opened it meanwhile).
+        // again (a concurrent first message may have opened it meanwhile, or
+        // the settings changed while we waited).
         int opened = lock_day(agent_id, day);
         read_event(plan, key, raw, at, &agent, &e164, &conv, false);
         agent_id = agent.agent_id;
-        if (judge_quota_locked(&agent, agent_id, e164, &conv, at, month, &v)) {
-            // quota_exceeded
-        } else if (conv.found) {
-            judge_rate(&agent, &conv, at, &v);
-        } else if (opened >= agent.max_daily_conversations) {
-            v.decision = daily_limit;
-            v.has_retry = true;
-            v.retry_after_us = until_next_day(&agent, day, at);
-            v.has_remaining = true;
-            v.remaining = agent.rate_limit_per_hour;
+        if (judge_known(&agent, agent_id, e164, &conv, at, month, true, &v)) {
+            // decided: settings, blocklist, quota, or the conversation opened meanwhile
+        } else if (judge_daily(&agent, opened, day, at, &v)) {
+            // daily_limit
         } else {
             int64 log[1] = {at};
             Datum args[5] = {agent_id, e164, TimestampTzGetDatum(at), log_datum(log, 1), new_uuid()};
@@ -894,16 +919,13 @@ Datum inbound_event(FunctionCallInfo fcinfo, Plan *plan, Datum key)
                 agent_id = agent.agent_id;
                 if (!conv.found)
                     elog(ERROR, "switchboard: conversation vanished while opening it");
-                if (!judge_quota_locked(&agent, agent_id, e164, &conv, at, month, &v))
-                    judge_rate(&agent, &conv, at, &v);
+                judge_known(&agent, agent_id, e164, &conv, at, month, true, &v);
             } else {
                 bool isnull;
                 conv.found = true;
                 conv.conversation_id = getdatum(1, &isnull);
                 conv.session_id = getdatum(2, &isnull);
                 is_new_conversation = is_new_session = true;
-                v.has_remaining = true;
-                v.remaining = agent.rate_limit_per_hour - 1;
                 Datum bump[2] = {agent_id, day};
                 run(&day_bump_plan, bump, nullptr, false, 0);
                 if (!schema_010) {
@@ -1105,30 +1127,14 @@ SB_FUNCTION(check_rate_limit)
     Conversation conv;
     detect_schema();
     read_event(schema_010 ? &event_peek_plan_010 : &event_peek_plan, agent_id, raw, at, &agent, &e164, &conv, true);
-    Verdict v = {accepted, false, 0, false, 0};
-    if (!agent.sms_enabled) {
-        v.decision = disabled;
-    } else if (conv.blocked) {
-        v.decision = blocked;
-    } else if (judge_quota(&agent, &conv, at, month_of(local_day(&agent, at)), &v)) {
-        // quota_exceeded
-    } else if (conv.found) {
-        judge_rate(&agent, &conv, at, &v);
-    } else {
-        Datum day = local_day(&agent, at);
+    Verdict v;
+    Datum day = local_day(&agent, at);
+    if (!judge_known(&agent, agent_id, e164, &conv, at, month_of(day), false, &v)) {
         Datum args[2] = {agent_id, day};
         run(&day_peek_plan, args, nullptr, true, 0);
         bool isnull = true;
         int opened = SPI_processed > 0 ? DatumGetInt32(getdatum(1, &isnull)) : 0;
-        v.has_remaining = true;
-        if (opened >= agent.max_daily_conversations) {
-            v.decision = daily_limit;
-            v.has_retry = true;
-            v.retry_after_us = until_next_day(&agent, day, at);
-            v.remaining = agent.rate_limit_per_hour;
-        } else {
-            v.remaining = agent.rate_limit_per_hour - 1;
-        }
+        judge_daily(&agent, opened, day, at, &v);
     }
     Datum values[3];
     bool nulls[3] = {false, !v.has_retry, !v.has_remaining};
