@@ -137,8 +137,28 @@ for t in switchboard.messages bench.floor_messages; do
 done
 q -c "vacuum analyze" -c "checkpoint"
 small_rows=$(q -At -c "select count(*) from switchboard.messages")
-ours_small=$(run ours_small ours off)
-floor_small=$(run floor_small floor off)
+# walrun NAME SCRIPT [PGOPTIONS]: run, plus the WAL the whole run wrote per
+# event (full-page images and bytes, pg_stat_wal) -> RES[NAME]="tps p50 p99",
+# WAL[NAME]="fpi kB".  Each starts after a checkpoint.
+declare -A WAL RES
+walrun() {
+    local before after n
+    q -c "checkpoint"
+    before=$(q -At -F' ' -c "select wal_fpi, wal_bytes from pg_stat_wal")
+    RES[$1]=$(RUN_PGOPTIONS="${3:-}" run "$1" "$2" off)
+    after=$(q -At -F' ' -c "select wal_fpi, wal_bytes from pg_stat_wal")
+    n=$(awk '/number of transactions actually processed/ { print $NF }' "$OUT/$1.txt")
+    WAL[$1]=$(awk -v b="$before" -v a="$after" -v n="$n" 'BEGIN { split(b, x, " "); split(a, y, " ");
+        printf "%.2f %.1f", (y[1] - x[1]) / n, (y[2] - x[2]) / n / 1024 }')
+}
+# The same pair with wal_compression=lz4 (settable per session): a big table
+# spreads the events over more index pages, and the first change of a page
+# after a checkpoint logs the whole page.
+LZ4="-c wal_compression=lz4"
+walrun ours_small ours; ours_small=${RES[ours_small]}
+walrun floor_small floor; floor_small=${RES[floor_small]}
+walrun ours_small_lz4 ours "$LZ4"; ours_small_lz4=${RES[ours_small_lz4]}
+walrun floor_small_lz4 floor "$LZ4"; floor_small_lz4=${RES[floor_small_lz4]}
 # Fill both up to BIG rows: history of the conversations (the trigger is off
 # for the bulk load: these rows are history, not events).
 q -c "alter table switchboard.messages disable trigger messages_bump_conversation"
@@ -153,13 +173,21 @@ done
 q -c "alter table switchboard.messages enable trigger messages_bump_conversation"
 q -c "vacuum analyze switchboard.messages" -c "vacuum analyze bench.floor_messages" -c "checkpoint"
 big_rows=$(q -At -c "select count(*) from switchboard.messages")
-ours_big=$(run ours_big ours off)
-floor_big=$(run floor_big floor off)
-echo "O(1): stored messages (shared_buffers $(q -At -c "show shared_buffers"))"
-row "record_inbound, $small_rows stored" "$ours_small"
-row "record_inbound, $big_rows stored" "$ours_big"
-row "(b) floor, ~$small_rows stored" "$floor_small"
-row "(b) floor, ~$big_rows stored" "$floor_big"
+walrun ours_big ours; ours_big=${RES[ours_big]}
+walrun floor_big floor; floor_big=${RES[floor_big]}
+walrun ours_big_lz4 ours "$LZ4"; ours_big_lz4=${RES[ours_big_lz4]}
+walrun floor_big_lz4 floor "$LZ4"; floor_big_lz4=${RES[floor_big_lz4]}
+echo "O(1): stored messages (shared_buffers $(q -At -c "show shared_buffers")), WAL per event: full-page images, kB"
+walrow() { row "$1" "$2"; printf '  %-44s %8s fpi   %6s kB\n' "" ${WAL[$3]}; }
+walrow "record_inbound, $small_rows stored" "$ours_small" ours_small
+walrow "record_inbound, $big_rows stored" "$ours_big" ours_big
+walrow "(b) floor, ~$small_rows stored" "$floor_small" floor_small
+walrow "(b) floor, ~$big_rows stored" "$floor_big" floor_big
+echo "  the same, wal_compression=lz4"
+walrow "record_inbound, $small_rows stored" "$ours_small_lz4" ours_small_lz4
+walrow "record_inbound, $big_rows stored" "$ours_big_lz4" ours_big_lz4
+walrow "(b) floor, ~$small_rows stored" "$floor_small_lz4" floor_small_lz4
+walrow "(b) floor, ~$big_rows stored" "$floor_big_lz4" floor_big_lz4
 
 tps() { echo "$1" | cut -d' ' -f1; }
 echo "ratios (one run):"
@@ -174,6 +202,7 @@ echo "  sync on: record_inbound / (b) floor  $(ratio "$(tps "$ours_s")" "$(tps "
 echo "  $big_rows / $small_rows stored messages  $(ratio "$(tps "$ours_big")" "$(tps "$ours_small")")   (target >= 0.9)"
 echo "    the floor, the same sizes          $(ratio "$(tps "$floor_big")" "$(tps "$floor_small")")"
 echo "    record_inbound / floor, big table  $(ratio "$(tps "$ours_big")" "$(tps "$floor_big")")"
+echo "    wal_compression=lz4: record_inbound $(ratio "$(tps "$ours_big_lz4")" "$(tps "$ours_small_lz4")"), the floor $(ratio "$(tps "$floor_big_lz4")" "$(tps "$floor_small_lz4")")"
 echo "  record_inbound / floor in plpgsql    $(ratio "$(tps "$ours")" "$(tps "$floor_p")")"
 echo "  SET search_path / schema-qualified   $(ratio "$(tps "$ours_sp")" "$(tps "$ours")")"
 psql -X -q -d postgres -c "drop database $DB"
