@@ -17,6 +17,7 @@
 // concurrent first message that opened it meanwhile has committed by then, and
 // the event continues as one on an existing conversation.
 #include "switchboard/pg_guard.hpp"
+#include "switchboard/pg_plan.hpp"
 #include "switchboard/pg_trigger.hpp"
 
 extern "C" {
@@ -49,36 +50,14 @@ namespace phone = switchboard::phone;
 namespace {
 
 // ---------------------------------------------------------------------------
-// Plans, prepared on first use and kept for the backend's life.  Plan-cache
-// invalidation re-plans them when the tables change.
+// Plans, prepared on first use and kept for the backend's life
+// (switchboard/pg_plan.hpp).
 
-struct Plan {
-    SPIPlanPtr plan;
-    const char *sql;
-    int nargs;
-    Oid types[16];
-};
-
-SPIPlanPtr prepared(Plan *p)
-{
-    if (p->plan == nullptr) {
-        SPIPlanPtr plan = SPI_prepare(p->sql, p->nargs, p->types);
-        if (plan == nullptr)
-            elog(ERROR, "switchboard: SPI_prepare failed (%s): %s", SPI_result_code_string(SPI_result),
-                 p->sql);
-        if (SPI_keepplan(plan) != 0)
-            elog(ERROR, "switchboard: SPI_keepplan failed");
-        p->plan = plan;
-    }
-    return p->plan;
-}
+using switchboard::pg::Plan;
 
 int run(Plan *p, Datum *values, const char *nulls, bool read_only, long count)
 {
-    int rc = SPI_execute_plan(prepared(p), values, nulls, read_only, count);
-    if (rc < 0)
-        elog(ERROR, "switchboard: SPI_execute_plan failed (%s): %s", SPI_result_code_string(rc), p->sql);
-    return rc;
+    return switchboard::pg::run_plan(p, values, nulls, read_only, count);
 }
 
 #define Q_EQ " OPERATOR(pg_catalog.=) "

@@ -13,6 +13,7 @@
 // C-style at the SPI level, as events.cpp: the body owns no C++ object with a
 // destructor, so it calls Postgres directly.
 #include "switchboard/pg_guard.hpp"
+#include "switchboard/pg_plan.hpp"
 #include "switchboard/pg_stats_hint.hpp"
 #include "switchboard/pg_trigger.hpp"
 
@@ -38,35 +39,14 @@ MessageStatsHint message_stats_hint = {false, {}, 0, 0, false, false};
 
 namespace {
 
-struct Plan {
-    SPIPlanPtr plan;
-    const char *sql;
-    int nargs;
-    Oid types[14];
-};
-
-SPIPlanPtr prepared(Plan *p)
-{
-    if (p->plan == nullptr) {
-        SPIPlanPtr plan = SPI_prepare(p->sql, p->nargs, p->types);
-        if (plan == nullptr)
-            elog(ERROR, "switchboard: SPI_prepare failed (%s): %s", SPI_result_code_string(SPI_result),
-                 p->sql);
-        if (SPI_keepplan(plan) != 0)
-            elog(ERROR, "switchboard: SPI_keepplan failed");
-        p->plan = plan;
-    }
-    return p->plan;
-}
+using switchboard::pg::Plan;
 
 // Every statement runs with a fresh snapshot (read_only = false), as a
 // VOLATILE PL/pgSQL trigger's statements do: it sees the rows its own
 // statement inserted before this one.
 void run(Plan *p, Datum *values, const char *nulls, long count)
 {
-    int rc = SPI_execute_plan(prepared(p), values, nulls, false, count);
-    if (rc < 0)
-        elog(ERROR, "switchboard: SPI_execute_plan failed (%s): %s", SPI_result_code_string(rc), p->sql);
+    switchboard::pg::run_plan(p, values, nulls, false, count);
 }
 
 Datum col(int c, bool *isnull)
