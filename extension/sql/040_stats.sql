@@ -514,6 +514,32 @@ BEGIN
             DETAIL = 'A range may span at most 36,600 days.';
     END IF;
     PERFORM switchboard.rollup($1);
+    -- 0.3.0: nothing of the range staged (the usual case once folded): the
+    -- folded rows alone, in one statement (its snapshot saw no staged row)
+    RETURN QUERY
+    SELECT g.day::date,
+           coalesce(d.inbound, 0), coalesce(d.accepted, 0), coalesce(d.blocked, 0), coalesce(d.rate_limited, 0),
+           coalesce(d.daily_limit, 0), coalesce(d.disabled, 0), coalesce(d.outbound, 0),
+           coalesce(d.new_conversations, 0), coalesce(d.new_sessions, 0), coalesce(d.unique_phones, 0),
+           coalesce(d.calls_total, 0), coalesce(d.calls_answered, 0), coalesce(d.calls_completed, 0),
+           coalesce(d.calls_failed, 0), coalesce(d.calls_busy, 0), coalesce(d.calls_no_answer, 0),
+           coalesce(d.calls_canceled, 0), coalesce(d.call_duration_total, 0),
+           round(d.call_duration_total::numeric / nullif(d.call_duration_count, 0), 3),
+           coalesce(d.unique_callers, 0), coalesce(d.replies, 0),
+           round(d.reply_latency_total / nullif(d.replies, 0), 3),
+           coalesce(d.ai_tasks, 0), coalesce(d.ai_tokens, 0),
+           round(d.ai_processing_ms_total / nullif(d.ai_processing_count, 0), 3),
+           round(d.ai_succeeded::numeric / nullif(d.ai_judged, 0), 4),
+           coalesce(d.categories, '{}'::jsonb), coalesce(d.quota_exceeded, 0), coalesce(d.after_hours, 0),
+           coalesce(d.calls_after_hours, 0)
+      FROM generate_series($2::timestamp, $3::timestamp, interval '1 day') g(day)
+      LEFT JOIN switchboard.stats_daily d ON d.agent_id = $1 AND d.day BETWEEN $2 AND $3 AND d.day = g.day::date
+     WHERE NOT EXISTS (SELECT FROM switchboard.stats_delta s WHERE s.agent_id = $1 AND s.day BETWEEN $2 AND $3)
+     ORDER BY g.day;
+    IF FOUND THEN
+        RETURN;
+    END IF;
+    -- else folded plus staged
     RETURN QUERY
     SELECT s.day, s.inbound, s.accepted, s.blocked, s.rate_limited, s.daily_limit, s.disabled,
            s.outbound, s.new_conversations, s.new_sessions, s.unique_phones, s.calls_total,
