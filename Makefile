@@ -91,7 +91,7 @@ unit: $(BUILD)/unit_tests
 # the `switchboard` CLI, and the Catch2 tests against a live server.
 PREFIX ?= /usr/local
 # The client's own version: 0.2.1 adds record_outbound_batch (and the CLI's
-# reply rows); it speaks to 0.1.0 and 0.2.0 schemas alike.
+# reply rows); it speaks to 0.1.0, 0.2.0 and 0.3.0 schemas alike.
 CLIENT_VERSION = 0.2.1
 CLIENT_SOMAJOR = 0
 CLIENT_BUILD = $(BUILD)/client
