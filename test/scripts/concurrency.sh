@@ -6,9 +6,12 @@
 #   3. 16 connections opening conversations with 16 different numbers: exactly
 #      max_daily_conversations opened, the daily counter agrees.
 #   4. the same through check_rate_limit afterwards: the hourly log holds the limit.
+#   5. a setting changed while an opening waits for the day's counter counts for it.
 # Ends with "N passed, N failed".
 set -u
 DB=sb_concurrency
+TMP_HOLDER=$(mktemp)
+trap 'rm -f "$TMP_HOLDER"' EXIT
 N=16
 psql -X -q -d postgres -c "drop database if exists $DB" -c "create database $DB" >/dev/null
 export PGDATABASE=$DB
@@ -117,6 +120,30 @@ check "mixed rounds: no number above 10 accepted" 0 "$(q -c "
 check "mixed rounds: each number exactly 10 (32 tries over 3 numbers)" 9 "$(q -c "
     select count(*) from (select phone from switchboard.messages
      where agent_id = '$A1' and decision = 'accepted' and body = 'mixed' group by phone having count(*) = 10) x")"
+
+# 5. A change made while an opening waits for the day's counter counts for
+#    that opening: session 1 opens a conversation and keeps its transaction
+#    open (the agent's counter row of the day stays locked); session 2's first
+#    message from another number waits for that lock; session 1 then disables
+#    the agent and commits.  Session 2 reads the agent again after the wait:
+#    'disabled', no conversation.
+A3=c0000000-0000-0000-0000-000000000003
+q -c "insert into switchboard.agents (agent_id, sms_enabled) values ('$A3', true)"
+psql -X -q -At -v ON_ERROR_STOP=1 -c "begin" \
+     -c "select decision from switchboard.record_inbound('$A3', '+14155550301', 'holder')" \
+     -c "select pg_sleep(1.2)" \
+     -c "update switchboard.agents set sms_enabled = false where agent_id = '$A3'" -c "commit" >"$TMP_HOLDER" 2>&1 &
+holder=$!
+sleep 0.4
+t0=$(date +%s%N)
+out=$(q -c "select decision || ' ' || coalesce(conversation_id::text, 'none')
+              from switchboard.record_inbound('$A3', '+14155550302', 'waiter')" 2>&1)
+waited_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+wait "$holder"
+check "settings changed during the wait: the holder opened its conversation" "accepted" "$(head -n 1 "$TMP_HOLDER")"
+check "the waiting opening waited for the day's counter" "yes" "$([ "$waited_ms" -ge 300 ] && echo yes || echo "no (${waited_ms} ms)")"
+check "the waiting opening saw the agent disabled, opened nothing" "disabled none" "$out"
+check "one conversation of that agent" 1 "$(q -c "select count(*) from switchboard.conversations where agent_id = '$A3'")"
 
 psql -X -q -d postgres -c "drop database $DB" >/dev/null
 echo "$passed passed, $failed failed"
