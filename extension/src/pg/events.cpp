@@ -871,7 +871,7 @@ Datum inbound_event(FunctionCallInfo fcinfo, Plan *plan, Datum key)
     read_event(plan, key, raw, at, &agent, &e164, &conv, false);
     Datum agent_id = agent.agent_id;
 
-    Verdict v = {accepted, false, 0, false, 0};
+    Verdict v;  // set by judge_known
     bool is_new_conversation = false, is_new_session = false;
     int64 message_id = 0;
     Datum day = local_day(&agent, at);
