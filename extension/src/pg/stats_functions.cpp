@@ -15,6 +15,7 @@
 #include "switchboard/pg_guard.hpp"
 #include "switchboard/pg_plan.hpp"
 #include "switchboard/pg_stats_hint.hpp"
+#include "switchboard/pg_stats_sql.hpp"
 #include "switchboard/pg_trigger.hpp"
 
 extern "C" {
@@ -34,7 +35,7 @@ extern "C" {
 #include <cstring>
 
 namespace switchboard::pg {
-MessageStatsHint message_stats_hint = {false, {}, 0, 0, false, false};
+MessageStatsHint message_stats_hint = {false, {}, 0, 0, false, false, false};
 }
 
 namespace {
@@ -60,8 +61,6 @@ Datum col(int c, bool *isnull)
 #define GT " OPERATOR(pg_catalog.>) "
 #define GE " OPERATOR(pg_catalog.>=) "
 #define DIV " OPERATOR(pg_catalog./) "
-#define ARROW " OPERATOR(pg_catalog.->) "
-#define ARROW2 " OPERATOR(pg_catalog.->>) "
 #define NUMERIC_LAT(p) "pg_catalog.round(" p "::pg_catalog.numeric" DIV "1000000, 6)"
 
 Plan tz_plan = {nullptr, "SELECT a.timezone FROM switchboard.agents a WHERE a.agent_id" EQ "$1", 1, {UUIDOID}};
@@ -124,30 +123,17 @@ Plan inbound_in_order_plan = {nullptr,
 
 // ... for an outbound message: $7 metadata; a reply when the previous accepted
 // message is inbound (and this one accepted)
-#define MD_IS(key, type) "pg_catalog.jsonb_typeof(s.md" ARROW "'" key "')" EQ "'" type "'"
-#define AI_FACTS                                                                                     \
-    " (s.md OPERATOR(pg_catalog.?|) ARRAY['tokens_used', 'processing_ms', 'success', 'category'])"  \
-    "::pg_catalog.int4,"                                                                             \
-    " CASE WHEN " MD_IS("tokens_used", "number") " THEN pg_catalog.round((s.md" ARROW2              \
-    "'tokens_used')::pg_catalog.numeric)::pg_catalog.int8 ELSE 0 END,"                               \
-    " CASE WHEN " MD_IS("processing_ms", "number") " THEN (s.md" ARROW2                             \
-    "'processing_ms')::pg_catalog.numeric ELSE 0 END,"                                               \
-    " CASE WHEN " MD_IS("processing_ms", "number") " THEN 1 ELSE 0 END,"                            \
-    " CASE WHEN " MD_IS("success", "boolean") " THEN 1 ELSE 0 END,"                                 \
-    " CASE WHEN " MD_IS("success", "boolean") " THEN ((s.md" ARROW2                                 \
-    "'success')::pg_catalog.bool)::pg_catalog.int4 ELSE 0 END"
 #define IS_REPLY "$6 AND ok.p_dir" EQ "'inbound'"
 Plan outbound_in_order_plan = {nullptr,
                                IN_ORDER ","
                                " ins AS (INSERT INTO switchboard.stats_delta (agent_id, day, category, outbound, replies,"
                                " reply_latency_total, ai_tasks, ai_tokens, ai_processing_ms_total,"
                                " ai_processing_count, ai_judged, ai_succeeded)"
-                               " SELECT $1, ok.day, CASE WHEN " MD_IS("category", "string") " THEN s.md" ARROW2
-                               "'category' END, 1,"
+                               " SELECT $1, ok.day, " SB_MD_CATEGORY ", 1,"
                                " CASE WHEN " IS_REPLY " THEN 1 ELSE 0 END,"
                                " CASE WHEN " IS_REPLY " THEN EXTRACT(epoch FROM $4) OPERATOR(pg_catalog.-)"
                                "   EXTRACT(epoch FROM ok.p_at) ELSE 0 END,"
-                               AI_FACTS
+                               SB_AI_FACTS
                                " FROM ok, (SELECT $7 AS md) s RETURNING delta_id)" IN_ORDER_RESULT,
                                7, {UUIDOID, UUIDOID, UUIDOID, TIMESTAMPTZOID, INT8OID, BOOLOID, JSONBOID}};
 
@@ -237,8 +223,8 @@ Plan outbound_plan = {nullptr,
                       "INSERT INTO switchboard.stats_delta (agent_id, day, category, outbound, new_conversations,"
                       " new_sessions, replies, reply_latency_total, ai_tasks, ai_tokens, ai_processing_ms_total,"
                       " ai_processing_count, ai_judged, ai_succeeded)"
-                      " SELECT $1, $2, CASE WHEN " MD_IS("category", "string") " THEN s.md" ARROW2 "'category' END,"
-                      " 1, $4, $5, $6, " NUMERIC_LAT("$7") "," AI_FACTS
+                      " SELECT $1, $2, " SB_MD_CATEGORY ","
+                      " 1, $4, $5, $6, " NUMERIC_LAT("$7") "," SB_AI_FACTS
                       " FROM (SELECT $3 AS md) s RETURNING delta_id",
                       7, {UUIDOID, DATEOID, JSONBOID, INT8OID, INT8OID, INT8OID, INT8OID}};
 
@@ -295,53 +281,25 @@ int64 note_first(Datum agent, const char *kind, Datum id, const First &f, Timest
     return 1;
 }
 
-// Writers fold their agent now and then (one staged row in 1,024), so the
-// stage stays small without a scheduler.
-void fold_now_and_then(Datum agent, int64 delta_id)
+// Stages one message's analytics; `hint` is record_inbound's hand-over for it,
+// or null.
+void stage(const switchboard::pg::MessageFacts &m, const switchboard::pg::MessageStatsHint *hint)
 {
-    if (delta_id % 1024 == 0) {
-        Datum args[1] = {agent};
-        run(&rollup_plan, args, nullptr, 0);
-    }
-}
-
-}  // namespace
-
-// stats_on_message() trigger: AFTER INSERT FOR EACH ROW on messages; stages
-// the daily-stats increments of the new message (nothing when
-// switchboard.stats_rollup = off)
-SB_FUNCTION(stats_on_message)
-{
-    TriggerData *td = switchboard::pg::after_insert_row_trigger(fcinfo, "stats_on_message");
-    const char *setting = GetConfigOption("switchboard.stats_rollup", true, false);
-    if (setting != nullptr && strcmp(setting, "off") == 0)
-        return PointerGetDatum(nullptr);
-
-    HeapTuple row = td->tg_trigtuple;
-    TupleDesc desc = td->tg_relation->rd_att;
-    bool isnull;
-    Datum agent = heap_getattr(row, SPI_fnumber(desc, "agent_id"), desc, &isnull);
-    int64 mid = DatumGetInt64(heap_getattr(row, SPI_fnumber(desc, "message_id"), desc, &isnull));
-    bool no_conversation;
-    Datum conversation = heap_getattr(row, SPI_fnumber(desc, "conversation_id"), desc, &no_conversation);
-    bool no_session;
-    Datum session = heap_getattr(row, SPI_fnumber(desc, "session_id"), desc, &no_session);
-    bool inbound = text_is(heap_getattr(row, SPI_fnumber(desc, "direction"), desc, &isnull), "inbound");
-    Datum phone = heap_getattr(row, SPI_fnumber(desc, "phone"), desc, &isnull);
-    Datum metadata = heap_getattr(row, SPI_fnumber(desc, "metadata"), desc, &isnull);
-    Datum decision = heap_getattr(row, SPI_fnumber(desc, "decision"), desc, &isnull);
-    TimestampTz at = DatumGetTimestampTz(heap_getattr(row, SPI_fnumber(desc, "created_at"), desc, &isnull));
+    Datum agent = m.agent_id;
+    int64 mid = m.message_id;
+    bool no_conversation = m.conversation_id == 0;
+    Datum conversation = m.conversation_id;
+    bool no_session = m.session_id == 0;
+    Datum session = m.session_id;
+    bool inbound = m.inbound;
+    Datum phone = m.phone;
+    Datum metadata = m.metadata;
+    Datum decision = m.decision;
+    TimestampTz at = m.at;
     bool accepted = text_is(decision, "accepted");
-    bool after_hours_null;
-    Datum after_hours = heap_getattr(row, SPI_fnumber(desc, "after_hours"), desc, &after_hours_null);
-    int64 ah = (!after_hours_null && DatumGetBool(after_hours)) ? 1 : 0;
+    int64 ah = m.after_hours ? 1 : 0;
     int64 qe = text_is(decision, "quota_exceeded") ? 1 : 0;
-
-    // record_inbound's hint, for this row only (see pg_stats_hint.hpp)
-    switchboard::pg::MessageStatsHint &hint = switchboard::pg::message_stats_hint;
-    bool hinted = hint.set && inbound && accepted && !no_conversation && !no_session && hint.at == at &&
-                  memcmp(DatumGetUUIDP(conversation), &hint.conversation_id, sizeof(pg_uuid_t)) == 0;
-    hint.set = false;
+    bool isnull;
 
     if (SPI_connect() != SPI_OK_CONNECT)
         elog(ERROR, "switchboard: SPI_connect failed");
@@ -361,20 +319,17 @@ SB_FUNCTION(stats_on_message)
                 text_to_cstring_buffer(DatumGetTextPP(t), tz, sizeof tz);
         }
     } else {
-        // one event of a conversation at a time (record_* already hold its row)
-        char *conv_text = DatumGetCString(DirectFunctionCall1(uuid_out, conversation));
-        Datum hash = DirectFunctionCall1Coll(hashtext, DEFAULT_COLLATION_OID, CStringGetTextDatum(conv_text));
-        DirectFunctionCall2(pg_advisory_xact_lock_int4, Int32GetDatum(conversation_lock_key), hash);
+        switchboard::pg::lock_conversation_stats(conversation);
 
-        if (hinted) {
+        if (hint != nullptr) {
             Datum args[10] = {agent, conversation, session, TimestampTzGetDatum(at), Int64GetDatum(mid),
-                              DateADTGetDatum(hint.day), phone, Int64GetDatum(ah), BoolGetDatum(hint.new_session),
-                              BoolGetDatum(hint.phone_seen)};
+                              DateADTGetDatum(hint->day), phone, Int64GetDatum(ah), BoolGetDatum(hint->new_session),
+                              BoolGetDatum(hint->phone_seen)};
             run(&inbound_hinted_plan, args, nullptr, 0);
             if (SPI_processed > 0) {
-                fold_now_and_then(agent, DatumGetInt64(col(1, &isnull)));
+                switchboard::pg::fold_after_stage(agent, DatumGetInt64(col(1, &isnull)));
                 SPI_finish();
-                return PointerGetDatum(nullptr);
+                return;
             }
         }
 
@@ -398,9 +353,9 @@ SB_FUNCTION(stats_on_message)
         }
         Datum delta_id = col(13, &isnull);
         if (!isnull) {
-            fold_now_and_then(agent, DatumGetInt64(delta_id));
+            switchboard::pg::fold_after_stage(agent, DatumGetInt64(delta_id));
             SPI_finish();
-            return PointerGetDatum(nullptr);
+            return;
         }
         Datum t = col(1, &isnull);
         if (!isnull)
@@ -512,7 +467,82 @@ SB_FUNCTION(stats_on_message)
                          Int64GetDatum(lat_us)};
         run(&outbound_plan, args, nullptr, 0);
     }
-    fold_now_and_then(agent, DatumGetInt64(col(1, &isnull)));
+    switchboard::pg::fold_after_stage(agent, DatumGetInt64(col(1, &isnull)));
     SPI_finish();
+}
+
+}  // namespace
+
+namespace switchboard::pg {
+
+bool stats_rollup_on()
+{
+    const char *setting = GetConfigOption("switchboard.stats_rollup", true, false);
+    return setting == nullptr || strcmp(setting, "off") != 0;
+}
+
+// one event of a conversation at a time (record_* also hold its row)
+void lock_conversation_stats(Datum conversation_id)
+{
+    char *conv_text = DatumGetCString(DirectFunctionCall1(uuid_out, conversation_id));
+    Datum hash = DirectFunctionCall1Coll(hashtext, DEFAULT_COLLATION_OID, CStringGetTextDatum(conv_text));
+    DirectFunctionCall2(pg_advisory_xact_lock_int4, Int32GetDatum(conversation_lock_key), hash);
+}
+
+void stage_message_stats(const MessageFacts &m)
+{
+    stage(m, nullptr);
+}
+
+// Writers fold their agent now and then, so the stage stays small without a
+// scheduler.
+void fold_after_stage(Datum agent_id, int64 delta_id)
+{
+    if (delta_id % 1024 == 0) {
+        Datum args[1] = {agent_id};
+        run(&rollup_plan, args, nullptr, 0);
+    }
+}
+
+}  // namespace switchboard::pg
+
+// stats_on_message() trigger: AFTER INSERT FOR EACH ROW on messages; stages
+// the daily-stats increments of the new message (nothing when
+// switchboard.stats_rollup = off, or when record_* stage them themselves)
+SB_FUNCTION(stats_on_message)
+{
+    TriggerData *td = switchboard::pg::after_insert_row_trigger(fcinfo, "stats_on_message");
+    if (!switchboard::pg::stats_rollup_on())
+        return PointerGetDatum(nullptr);
+
+    HeapTuple row = td->tg_trigtuple;
+    TupleDesc desc = td->tg_relation->rd_att;
+    bool isnull;
+    switchboard::pg::MessageFacts m;
+    m.agent_id = heap_getattr(row, SPI_fnumber(desc, "agent_id"), desc, &isnull);
+    m.message_id = DatumGetInt64(heap_getattr(row, SPI_fnumber(desc, "message_id"), desc, &isnull));
+    m.conversation_id = heap_getattr(row, SPI_fnumber(desc, "conversation_id"), desc, &isnull);
+    if (isnull)
+        m.conversation_id = 0;
+    m.session_id = heap_getattr(row, SPI_fnumber(desc, "session_id"), desc, &isnull);
+    if (isnull)
+        m.session_id = 0;
+    m.inbound = text_is(heap_getattr(row, SPI_fnumber(desc, "direction"), desc, &isnull), "inbound");
+    m.phone = heap_getattr(row, SPI_fnumber(desc, "phone"), desc, &isnull);
+    m.metadata = heap_getattr(row, SPI_fnumber(desc, "metadata"), desc, &isnull);
+    m.decision = heap_getattr(row, SPI_fnumber(desc, "decision"), desc, &isnull);
+    m.at = DatumGetTimestampTz(heap_getattr(row, SPI_fnumber(desc, "created_at"), desc, &isnull));
+    Datum after_hours = heap_getattr(row, SPI_fnumber(desc, "after_hours"), desc, &isnull);
+    m.after_hours = !isnull && DatumGetBool(after_hours);
+
+    // record_*'s hint, for this row only (see pg_stats_hint.hpp)
+    switchboard::pg::MessageStatsHint hint = switchboard::pg::message_stats_hint;
+    switchboard::pg::message_stats_hint.set = false;
+    bool described = hint.set && m.conversation_id != 0 && hint.at == m.at &&
+                     memcmp(DatumGetUUIDP(m.conversation_id), &hint.conversation_id, sizeof(pg_uuid_t)) == 0;
+    if (described && hint.caller_stages)
+        return PointerGetDatum(nullptr);
+    bool hinted = described && m.inbound && m.session_id != 0 && text_is(m.decision, "accepted");
+    stage(m, hinted ? &hint : nullptr);
     return PointerGetDatum(nullptr);
 }
