@@ -2,7 +2,7 @@
 -- field, after randomized event mixes; exact uniques; timezone day boundaries;
 -- call status paths; late events; purge
 begin;
-select plan(61);
+select plan(65);
 
 select setseed(0.42);
 
@@ -442,6 +442,56 @@ select results_eq(
     $$values ('2026-05-01'::date, 4::bigint, 4::bigint, 1::bigint, 2::bigint, 1::bigint), ('2026-05-02', 1, 1, 0, 1, 1)$$,
     'record_inbound in order: new conversation on its first message, sessions started by record_inbound, one phone a day');
 select pg_temp.matches_rebuild('00000000-0000-0000-0000-0000000000a6', 'record_inbound in order: incremental equals rebuilt');
+
+-- 9c. record_outbound stages an in-order message's analytics in the statement
+-- that stores it (the trigger leaves that row alone), and falls back to the
+-- trigger's general path when it cannot: here the conversation's first message
+-- is an outbound one on a conversation upsert_conversation opened
+insert into switchboard.agents (agent_id, display_name, sms_enabled, rate_limit_per_hour, session_timeout_minutes)
+values ('00000000-0000-0000-0000-0000000000a7', 'staged', true, 100, 30);
+select switchboard.upsert_conversation('00000000-0000-0000-0000-0000000000a7', '+14155550144', '2026-06-01 09:00+00');
+create temp table c7 as select conversation_id from switchboard.conversations
+ where agent_id = '00000000-0000-0000-0000-0000000000a7';
+select switchboard.record_outbound('00000000-0000-0000-0000-0000000000a7', (select conversation_id from c7), 'welcome', '{}', '2026-06-01 09:01+00');
+select switchboard.record_inbound('00000000-0000-0000-0000-0000000000a7', '+14155550144', 'hi', '{}', '2026-06-01 09:02+00');
+select switchboard.record_outbound('00000000-0000-0000-0000-0000000000a7', (select conversation_id from c7), 'r1',
+       '{"tokens_used": 7, "category": "billing", "success": false, "processing_ms": 100}', '2026-06-01 09:02:30+00');
+select switchboard.record_outbound('00000000-0000-0000-0000-0000000000a7', (select conversation_id from c7), 'r2', '{}', '2026-06-01 09:02:40+00');
+-- an inbound and its reply at the same moment (one transaction's now()), then
+-- a second outbound at that moment, which replies to nothing
+select switchboard.record_inbound('00000000-0000-0000-0000-0000000000a7', '+14155550144', 'again', '{}', '2026-06-01 09:03+00');
+select switchboard.record_outbound('00000000-0000-0000-0000-0000000000a7', (select conversation_id from c7), 'r3', '{}', '2026-06-01 09:03+00');
+select switchboard.record_outbound('00000000-0000-0000-0000-0000000000a7', (select conversation_id from c7), 'r4', '{}', '2026-06-01 09:03+00');
+-- an outbound after the session timeout starts a session
+select switchboard.record_outbound('00000000-0000-0000-0000-0000000000a7', (select conversation_id from c7), 'nudge',
+       '{"tokens_used": 3, "category": "billing", "success": true}', '2026-06-01 11:00+00');
+select results_eq(
+    $$select day, inbound, outbound, new_conversations, new_sessions, unique_phones, replies, reply_latency_avg,
+             ai_tasks, tokens_used, categories
+        from switchboard.daily_stats('00000000-0000-0000-0000-0000000000a7', '2026-06-01', '2026-06-01')$$,
+    $$values ('2026-06-01'::date, 2::bigint, 6::bigint, 1::bigint, 2::bigint, 1::bigint, 2::bigint, 15.000::numeric,
+              2::bigint, 10::bigint,
+              '{"billing": {"tasks": 2, "tokens": 10, "judged": 2, "succeeded": 1}}'::jsonb)$$,
+    'record_outbound: each outbound counted once, the first message opens the conversation, replies and their latency, a session after the timeout');
+select is((select count(*) from switchboard.stats_first
+            where agent_id = '00000000-0000-0000-0000-0000000000a7' and kind = 'session'),
+          2::bigint, 'record_outbound: the session an outbound started has its first message');
+select pg_temp.matches_rebuild('00000000-0000-0000-0000-0000000000a7', 'record_outbound staged: incremental equals rebuilt');
+
+-- ... and when the statement cannot stage them (the conversation's first
+-- message was stored with the rollups off), the trigger's general path does
+insert into switchboard.agents (agent_id, display_name, sms_enabled, rate_limit_per_hour)
+values ('00000000-0000-0000-0000-0000000000a8', 'fallback', true, 100);
+set local switchboard.stats_rollup = off;
+select switchboard.record_inbound('00000000-0000-0000-0000-0000000000a8', '+14155550145', 'unseen', '{}', '2026-06-02 09:00+00');
+set local switchboard.stats_rollup = on;
+select switchboard.record_outbound('00000000-0000-0000-0000-0000000000a8', c.conversation_id, 'reply', '{}', '2026-06-02 09:01+00')
+  from switchboard.conversations c where c.agent_id = '00000000-0000-0000-0000-0000000000a8';
+select results_eq(
+    $$select inbound, outbound, new_conversations, new_sessions, replies, reply_latency_avg
+        from switchboard.daily_stats('00000000-0000-0000-0000-0000000000a8', '2026-06-02', '2026-06-02')$$,
+    $$values (0::bigint, 1::bigint, 1::bigint, 1::bigint, 1::bigint, 60.000::numeric)$$,
+    'record_outbound after messages stored with the rollups off: the general path counts it (first known message, a reply)');
 
 -- 10. errors
 select throws_ok($$select * from switchboard.daily_stats('00000000-0000-0000-0000-00000000dead', '2026-01-01', '2026-01-02')$$,

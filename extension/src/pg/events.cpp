@@ -42,6 +42,7 @@ extern "C" {
 #include "switchboard/limits.hpp"
 #include "switchboard/pg_security.hpp"
 #include "switchboard/pg_stats_hint.hpp"
+#include "switchboard/pg_stats_sql.hpp"
 #include "switchboard/phone.hpp"
 
 namespace limits = switchboard::limits;
@@ -189,7 +190,7 @@ Plan open_plan = {nullptr,
 
 Plan conv_by_id_plan = {nullptr,
                         "SELECT c.session_id, c.last_message_at, c.rate_window, c.phone,"
-                        " a.session_timeout_minutes"
+                        " a.session_timeout_minutes, a.timezone"
                         " FROM switchboard.conversations c JOIN switchboard.agents a"
                         "   ON a.agent_id" Q_EQ "c.agent_id"
                         " WHERE c.agent_id" Q_EQ "$1 AND c.conversation_id" Q_EQ "$2"
@@ -291,6 +292,45 @@ Plan bump_and_insert_plan = {nullptr,
                              "WITH bump AS (" CONV_BUMP ")" MESSAGE_INSERT,
                              12, {UUIDOID, UUIDOID, UUIDOID, INT4OID, INT4OID, TIMESTAMPTZOID, TIMESTAMPTZARRAYOID,
                                   TEXTOID, TEXTOID, TEXTOID, JSONBOID, BOOLOID}};
+
+// record_outbound's message when it is in order (its time is at or after the
+// locked conversation's last message): the bump, the message and its analytics
+// in one statement, so the trigger has nothing left to do.  The analytics need
+// the conversation's and session's first messages known and earlier (else no
+// delta is staged and record_outbound runs the trigger's general path) and the
+// previous accepted message (a reply when inbound); none is later.
+// $1..$12 as bump_and_insert_plan, $13 the message's day, $14 it starts a
+// session.  Returns message_id, delta_id (NULL: nothing staged).
+Plan outbound_staged_plan = {
+    nullptr,
+    "WITH bump AS (" CONV_BUMP "), msg AS (" MESSAGE_INSERT "),"
+    " ctx AS (SELECT fc.first_at AS c_at, fs.first_at AS s_at, p.direction AS p_dir, p.created_at AS p_at"
+    "  FROM (SELECT 1) one"
+    "  LEFT JOIN switchboard.stats_first fc ON fc.agent_id" Q_EQ "$1"
+    "    AND fc.kind" Q_EQ "'conversation' AND fc.id" Q_EQ "$2"
+    "  LEFT JOIN switchboard.stats_first fs ON fs.agent_id" Q_EQ "$1"
+    "    AND fs.kind" Q_EQ "'session' AND fs.id" Q_EQ "$3"
+    "  LEFT JOIN LATERAL (SELECT m.direction, m.created_at FROM switchboard.messages m"
+    "    WHERE m.agent_id" Q_EQ "$1 AND m.conversation_id" Q_EQ "$2"
+    "      AND m.created_at OPERATOR(pg_catalog.<=) $6 AND m.decision" Q_EQ "'accepted'"
+    "    ORDER BY m.created_at DESC, m.message_id DESC LIMIT 1) p ON true),"
+    " ok AS (SELECT ctx.p_dir" Q_EQ "'inbound' AS reply, ctx.p_at FROM ctx"
+    "  WHERE ctx.c_at OPERATOR(pg_catalog.<=) $6"
+    "    AND CASE WHEN $14 THEN ctx.s_at IS NULL ELSE ctx.s_at OPERATOR(pg_catalog.<=) $6 END),"
+    " first AS (INSERT INTO switchboard.stats_first (agent_id, kind, id, first_at, first_message_id, first_day)"
+    "  SELECT $1, 'session', $3, $6, msg.message_id, $13 FROM ok, msg WHERE $14 RETURNING 1),"
+    " ins AS (INSERT INTO switchboard.stats_delta (agent_id, day, category, outbound, new_sessions, replies,"
+    "  reply_latency_total, ai_tasks, ai_tokens, ai_processing_ms_total, ai_processing_count, ai_judged,"
+    "  ai_succeeded)"
+    "  SELECT $1, $13, " SB_MD_CATEGORY ", 1, (SELECT pg_catalog.count(*) FROM first),"
+    "  CASE WHEN ok.reply THEN 1 ELSE 0 END,"
+    "  CASE WHEN ok.reply THEN EXTRACT(epoch FROM $6) OPERATOR(pg_catalog.-) EXTRACT(epoch FROM ok.p_at)"
+    "   ELSE 0 END," SB_AI_FACTS
+    "  FROM ok, (SELECT $11 AS md) s RETURNING delta_id)"
+    " SELECT msg.message_id, (SELECT ins.delta_id FROM ins) FROM msg",
+    14,
+    {UUIDOID, UUIDOID, UUIDOID, INT4OID, INT4OID, TIMESTAMPTZOID, TIMESTAMPTZARRAYOID, TEXTOID, TEXTOID, TEXTOID,
+     JSONBOID, BOOLOID, DATEOID, BOOLOID}};
 
 Plan bump_and_insert_plan_010 = {nullptr,
                                  "WITH bump AS (" CONV_BUMP ")"
@@ -692,6 +732,58 @@ int64 bump_and_insert(Datum agent_id, Datum conversation_id, Datum session_id, b
     PG_END_TRY();
     bool isnull;
     return DatumGetInt64(getdatum(1, &isnull));
+}
+
+// record_outbound's in-order message: outbound_staged_plan under the
+// conversation's analytics lock, the trigger told to leave the row alone; when
+// the statement could not stage the analytics, the trigger's general path.
+int64 insert_outbound_staged(Datum agent_id, Datum conversation_id, Datum session_id, TimestampTz at, Datum phone,
+                             Datum body, Datum metadata, Datum day, bool new_session)
+{
+    switchboard::pg::lock_conversation_stats(conversation_id);
+    Datum args[14] = {agent_id,
+                      conversation_id,
+                      session_id,
+                      Int32GetDatum(0),
+                      Int32GetDatum(1),
+                      TimestampTzGetDatum(at),
+                      0,
+                      CStringGetTextDatum("outbound"),
+                      phone,
+                      body,
+                      metadata,
+                      BoolGetDatum(false),
+                      day,
+                      BoolGetDatum(new_session)};
+    char nulls[14] = {' ', ' ', ' ', ' ', ' ', ' ', 'n', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+    switchboard::pg::MessageStatsHint &hint = switchboard::pg::message_stats_hint;
+    hint.set = true;
+    hint.caller_stages = true;
+    memcpy(&hint.conversation_id, DatumGetUUIDP(conversation_id), sizeof(pg_uuid_t));
+    hint.at = at;
+    record_in_progress = true;
+    PG_TRY();
+    {
+        run(&outbound_staged_plan, args, nulls, false, 0);
+    }
+    PG_FINALLY();
+    {
+        record_in_progress = false;
+        hint.set = false;
+        hint.caller_stages = false;
+    }
+    PG_END_TRY();
+    bool isnull;
+    int64 message_id = DatumGetInt64(getdatum(1, &isnull));
+    Datum delta_id = getdatum(2, &isnull);
+    if (!isnull) {
+        switchboard::pg::fold_after_stage(agent_id, DatumGetInt64(delta_id));
+    } else {
+        switchboard::pg::MessageFacts m = {agent_id, message_id, conversation_id, session_id, false, phone, metadata,
+                                           CStringGetTextDatum("accepted"), at, false};
+        switchboard::pg::stage_message_stats(m);
+    }
+    return message_id;
 }
 
 // ---------------------------------------------------------------------------
@@ -1150,10 +1242,19 @@ SB_FUNCTION(record_outbound)
     bool has_last = !isnull;
     Datum phone_number = getdatum(4, &isnull);
     int timeout = DatumGetInt32(getdatum(5, &isnull));
-    if (limits::session_expired(has_last, has_last ? DatumGetTimestampTz(last) : 0, at, timeout))
+    bool new_session = limits::session_expired(has_last, has_last ? DatumGetTimestampTz(last) : 0, at, timeout);
+    if (new_session)
         session_id = new_uuid();
-    int64 message_id = bump_and_insert(agent_id, conversation_id, session_id, false, at, nullptr, 0,
-                                       phone_number, body, metadata);
+    int64 message_id;
+    if (!schema_010 && has_last && at >= DatumGetTimestampTz(last) && switchboard::pg::stats_rollup_on()) {
+        Agent agent;
+        text_to_cstring_buffer(DatumGetTextPP(getdatum(6, &isnull)), agent.timezone, sizeof agent.timezone);
+        message_id = insert_outbound_staged(agent_id, conversation_id, session_id, at, phone_number, body, metadata,
+                                            local_day(&agent, at), new_session);
+    } else {
+        message_id = bump_and_insert(agent_id, conversation_id, session_id, false, at, nullptr, 0, phone_number,
+                                     body, metadata);
+    }
     SPI_finish();
     PG_RETURN_INT64(message_id);
 }
