@@ -301,36 +301,43 @@ Plan bump_and_insert_plan = {nullptr,
 // previous accepted message (a reply when inbound); none is later.
 // $1..$12 as bump_and_insert_plan, $13 the message's day, $14 it starts a
 // session.  Returns message_id, delta_id (NULL: nothing staged).
-Plan outbound_staged_plan = {
-    nullptr,
-    "WITH bump AS (" CONV_BUMP "), msg AS (" MESSAGE_INSERT "),"
-    " ctx AS (SELECT fc.first_at AS c_at, fs.first_at AS s_at, p.direction AS p_dir, p.created_at AS p_at"
-    "  FROM (SELECT 1) one"
-    "  LEFT JOIN switchboard.stats_first fc ON fc.agent_id" Q_EQ "$1"
-    "    AND fc.kind" Q_EQ "'conversation' AND fc.id" Q_EQ "$2"
-    "  LEFT JOIN switchboard.stats_first fs ON fs.agent_id" Q_EQ "$1"
-    "    AND fs.kind" Q_EQ "'session' AND fs.id" Q_EQ "$3"
-    "  LEFT JOIN LATERAL (SELECT m.direction, m.created_at FROM switchboard.messages m"
-    "    WHERE m.agent_id" Q_EQ "$1 AND m.conversation_id" Q_EQ "$2"
-    "      AND m.created_at OPERATOR(pg_catalog.<=) $6 AND m.decision" Q_EQ "'accepted'"
-    "    ORDER BY m.created_at DESC, m.message_id DESC LIMIT 1) p ON true),"
-    " ok AS (SELECT ctx.p_dir" Q_EQ "'inbound' AS reply, ctx.p_at FROM ctx"
-    "  WHERE ctx.c_at OPERATOR(pg_catalog.<=) $6"
-    "    AND CASE WHEN $14 THEN ctx.s_at IS NULL ELSE ctx.s_at OPERATOR(pg_catalog.<=) $6 END),"
-    " first AS (INSERT INTO switchboard.stats_first (agent_id, kind, id, first_at, first_message_id, first_day)"
-    "  SELECT $1, 'session', $3, $6, msg.message_id, $13 FROM ok, msg WHERE $14 RETURNING 1),"
-    " ins AS (INSERT INTO switchboard.stats_delta (agent_id, day, category, outbound, new_sessions, replies,"
-    "  reply_latency_total, ai_tasks, ai_tokens, ai_processing_ms_total, ai_processing_count, ai_judged,"
-    "  ai_succeeded)"
-    "  SELECT $1, $13, " SB_MD_CATEGORY ", 1, (SELECT pg_catalog.count(*) FROM first),"
-    "  CASE WHEN ok.reply THEN 1 ELSE 0 END,"
-    "  CASE WHEN ok.reply THEN EXTRACT(epoch FROM $6) OPERATOR(pg_catalog.-) EXTRACT(epoch FROM ok.p_at)"
-    "   ELSE 0 END," SB_AI_FACTS
-    "  FROM ok, (SELECT $11 AS md) s RETURNING delta_id)"
-    " SELECT msg.message_id, (SELECT ins.delta_id FROM ins) FROM msg",
-    14,
-    {UUIDOID, UUIDOID, UUIDOID, INT4OID, INT4OID, TIMESTAMPTZOID, TIMESTAMPTZARRAYOID, TEXTOID, TEXTOID, TEXTOID,
-     JSONBOID, BOOLOID, DATEOID, BOOLOID}};
+#define OUTBOUND_STAGED(first, new_sessions)                                                         \
+    "WITH bump AS (" CONV_BUMP "), msg AS (" MESSAGE_INSERT "),"                                          \
+    " ctx AS (SELECT fc.first_at AS c_at, fs.first_at AS s_at, p.direction AS p_dir, p.created_at AS p_at" \
+    "  FROM (SELECT 1) one"                                                                             \
+    "  LEFT JOIN switchboard.stats_first fc ON fc.agent_id" Q_EQ "$1"                                   \
+    "    AND fc.kind" Q_EQ "'conversation' AND fc.id" Q_EQ "$2"                                         \
+    "  LEFT JOIN switchboard.stats_first fs ON fs.agent_id" Q_EQ "$1"                                   \
+    "    AND fs.kind" Q_EQ "'session' AND fs.id" Q_EQ "$3"                                              \
+    "  LEFT JOIN LATERAL (SELECT m.direction, m.created_at FROM switchboard.messages m"                  \
+    "    WHERE m.agent_id" Q_EQ "$1 AND m.conversation_id" Q_EQ "$2"                                    \
+    "      AND m.created_at OPERATOR(pg_catalog.<=) $6 AND m.decision" Q_EQ "'accepted'"                \
+    "    ORDER BY m.created_at DESC, m.message_id DESC LIMIT 1) p ON true),"                            \
+    " ok AS (SELECT ctx.p_dir" Q_EQ "'inbound' AS reply, ctx.p_at FROM ctx"                             \
+    "  WHERE ctx.c_at OPERATOR(pg_catalog.<=) $6"                                                       \
+    "    AND CASE WHEN $14 THEN ctx.s_at IS NULL ELSE ctx.s_at OPERATOR(pg_catalog.<=) $6 END),"        \
+    first                                                                                               \
+    " ins AS (INSERT INTO switchboard.stats_delta (agent_id, day, category, outbound, new_sessions, replies," \
+    "  reply_latency_total, ai_tasks, ai_tokens, ai_processing_ms_total, ai_processing_count, ai_judged," \
+    "  ai_succeeded)"                                                                                   \
+    "  SELECT $1, $13, " SB_MD_CATEGORY ", 1, " new_sessions ","                                        \
+    "  CASE WHEN ok.reply THEN 1 ELSE 0 END,"                                                           \
+    "  CASE WHEN ok.reply THEN EXTRACT(epoch FROM $6) OPERATOR(pg_catalog.-) EXTRACT(epoch FROM ok.p_at)" \
+    "   ELSE 0 END," SB_AI_FACTS                                                                        \
+    "  FROM ok, (SELECT $11 AS md) s RETURNING delta_id)"                                               \
+    " SELECT msg.message_id, (SELECT ins.delta_id FROM ins) FROM msg"
+#define OUTBOUND_STAGED_PLAN(sql)                                                                    \
+    {nullptr, sql, 14,                                                                              \
+     {UUIDOID, UUIDOID, UUIDOID, INT4OID, INT4OID, TIMESTAMPTZOID, TIMESTAMPTZARRAYOID, TEXTOID, TEXTOID, \
+      TEXTOID, JSONBOID, BOOLOID, DATEOID, BOOLOID}}
+// [starts a session]: the session's first message is written only then (a
+// data-modifying WITH costs its start-up even when it writes nothing)
+Plan outbound_staged_plans[2] = {
+    OUTBOUND_STAGED_PLAN(OUTBOUND_STAGED("", "0")),
+    OUTBOUND_STAGED_PLAN(OUTBOUND_STAGED(
+        " first AS (INSERT INTO switchboard.stats_first (agent_id, kind, id, first_at, first_message_id, first_day)"
+        "  SELECT $1, 'session', $3, $6, msg.message_id, $13 FROM ok, msg RETURNING 1),",
+        "(SELECT pg_catalog.count(*) FROM first)"))};
 
 Plan bump_and_insert_plan_010 = {nullptr,
                                  "WITH bump AS (" CONV_BUMP ")"
@@ -734,7 +741,7 @@ int64 bump_and_insert(Datum agent_id, Datum conversation_id, Datum session_id, b
     return DatumGetInt64(getdatum(1, &isnull));
 }
 
-// record_outbound's in-order message: outbound_staged_plan under the
+// record_outbound's in-order message: outbound_staged_plans under the
 // conversation's analytics lock, the trigger told to leave the row alone; when
 // the statement could not stage the analytics, the trigger's general path.
 int64 insert_outbound_staged(Datum agent_id, Datum conversation_id, Datum session_id, TimestampTz at, Datum phone,
@@ -764,7 +771,7 @@ int64 insert_outbound_staged(Datum agent_id, Datum conversation_id, Datum sessio
     record_in_progress = true;
     PG_TRY();
     {
-        run(&outbound_staged_plan, args, nulls, false, 0);
+        run(&outbound_staged_plans[new_session ? 1 : 0], args, nulls, false, 0);
     }
     PG_FINALLY();
     {
