@@ -2,7 +2,7 @@
 -- field, after randomized event mixes; exact uniques; timezone day boundaries;
 -- call status paths; late events; purge
 begin;
-select plan(65);
+select plan(66);
 
 select setseed(0.42);
 
@@ -492,6 +492,16 @@ select results_eq(
         from switchboard.daily_stats('00000000-0000-0000-0000-0000000000a8', '2026-06-02', '2026-06-02')$$,
     $$values (0::bigint, 1::bigint, 1::bigint, 1::bigint, 1::bigint, 60.000::numeric)$$,
     'record_outbound after messages stored with the rollups off: the general path counts it (first known message, a reply)');
+-- record_inbound the same way (its contact exists, so it stages in its own statement)
+set local switchboard.stats_rollup = off;
+select switchboard.record_inbound('00000000-0000-0000-0000-0000000000a8', '+14155550146', 'unseen', '{}', '2026-06-02 10:00+00');
+set local switchboard.stats_rollup = on;
+select switchboard.record_inbound('00000000-0000-0000-0000-0000000000a8', '+14155550146', 'seen', '{}', '2026-06-02 10:01+00');
+select results_eq(
+    $$select inbound, accepted, outbound, new_conversations, new_sessions, unique_phones
+        from switchboard.daily_stats('00000000-0000-0000-0000-0000000000a8', '2026-06-02', '2026-06-02')$$,
+    $$values (1::bigint, 1::bigint, 1::bigint, 2::bigint, 2::bigint, 1::bigint)$$,
+    'record_inbound after messages stored with the rollups off: the general path counts it (first known message, the phone seen)');
 
 -- 10. errors
 select throws_ok($$select * from switchboard.daily_stats('00000000-0000-0000-0000-00000000dead', '2026-01-01', '2026-01-02')$$,

@@ -301,21 +301,35 @@ Plan bump_and_insert_plan = {nullptr,
 // previous accepted message (a reply when inbound); none is later.
 // $1..$12 as bump_and_insert_plan, $13 the message's day, $14 it starts a
 // session.  Returns message_id, delta_id (NULL: nothing staged).
+// The pieces of a staged-analytics statement: the conversation's and the
+// session's first messages known (`fc`, `fs`); an in-order message counts
+// when both are earlier, or the session is new (NEW_SESSION) and has none
+// yet; the session's first message when it starts one.  $1 agent,
+// $2 conversation, $3 session, $6 time; `msg` is the inserted message.
+#define STAGE_FIRST_JOINS                                                                           \
+    "  FROM (SELECT 1) one"                                                                         \
+    "  LEFT JOIN switchboard.stats_first fc ON fc.agent_id" Q_EQ "$1"                               \
+    "    AND fc.kind" Q_EQ "'conversation' AND fc.id" Q_EQ "$2"                                     \
+    "  LEFT JOIN switchboard.stats_first fs ON fs.agent_id" Q_EQ "$1"                               \
+    "    AND fs.kind" Q_EQ "'session' AND fs.id" Q_EQ "$3"
+#define STAGE_IN_ORDER(NEW_SESSION)                                                                 \
+    "  WHERE ctx.c_at OPERATOR(pg_catalog.<=) $6"                                                   \
+    "    AND CASE WHEN " NEW_SESSION " THEN ctx.s_at IS NULL ELSE ctx.s_at OPERATOR(pg_catalog.<=) $6 END"
+#define STAGE_SESSION_FIRST(DAY)                                                                    \
+    " first AS (INSERT INTO switchboard.stats_first (agent_id, kind, id, first_at, first_message_id, first_day)" \
+    "  SELECT $1, 'session', $3, $6, msg.message_id, " DAY " FROM ok, msg RETURNING 1),"
+#define COUNT_OF(cte) "(SELECT pg_catalog.count(*) FROM " cte ")"
+#define STAGE_RESULT " SELECT msg.message_id, (SELECT ins.delta_id FROM ins) FROM msg"
+
 #define OUTBOUND_STAGED(first, new_sessions)                                                         \
     "WITH bump AS (" CONV_BUMP "), msg AS (" MESSAGE_INSERT "),"                                          \
     " ctx AS (SELECT fc.first_at AS c_at, fs.first_at AS s_at, p.direction AS p_dir, p.created_at AS p_at" \
-    "  FROM (SELECT 1) one"                                                                             \
-    "  LEFT JOIN switchboard.stats_first fc ON fc.agent_id" Q_EQ "$1"                                   \
-    "    AND fc.kind" Q_EQ "'conversation' AND fc.id" Q_EQ "$2"                                         \
-    "  LEFT JOIN switchboard.stats_first fs ON fs.agent_id" Q_EQ "$1"                                   \
-    "    AND fs.kind" Q_EQ "'session' AND fs.id" Q_EQ "$3"                                              \
+    STAGE_FIRST_JOINS                                                                                   \
     "  LEFT JOIN LATERAL (SELECT m.direction, m.created_at FROM switchboard.messages m"                  \
     "    WHERE m.agent_id" Q_EQ "$1 AND m.conversation_id" Q_EQ "$2"                                    \
     "      AND m.created_at OPERATOR(pg_catalog.<=) $6 AND m.decision" Q_EQ "'accepted'"                \
     "    ORDER BY m.created_at DESC, m.message_id DESC LIMIT 1) p ON true),"                            \
-    " ok AS (SELECT ctx.p_dir" Q_EQ "'inbound' AS reply, ctx.p_at FROM ctx"                             \
-    "  WHERE ctx.c_at OPERATOR(pg_catalog.<=) $6"                                                       \
-    "    AND CASE WHEN $14 THEN ctx.s_at IS NULL ELSE ctx.s_at OPERATOR(pg_catalog.<=) $6 END),"        \
+    " ok AS (SELECT ctx.p_dir" Q_EQ "'inbound' AS reply, ctx.p_at FROM ctx" STAGE_IN_ORDER("$14") "),"  \
     first                                                                                               \
     " ins AS (INSERT INTO switchboard.stats_delta (agent_id, day, category, outbound, new_sessions, replies," \
     "  reply_latency_total, ai_tasks, ai_tokens, ai_processing_ms_total, ai_processing_count, ai_judged," \
@@ -324,8 +338,7 @@ Plan bump_and_insert_plan = {nullptr,
     "  CASE WHEN ok.reply THEN 1 ELSE 0 END,"                                                           \
     "  CASE WHEN ok.reply THEN EXTRACT(epoch FROM $6) OPERATOR(pg_catalog.-) EXTRACT(epoch FROM ok.p_at)" \
     "   ELSE 0 END," SB_AI_FACTS                                                                        \
-    "  FROM ok, (SELECT $11 AS md) s RETURNING delta_id)"                                               \
-    " SELECT msg.message_id, (SELECT ins.delta_id FROM ins) FROM msg"
+    "  FROM ok, (SELECT $11 AS md) s RETURNING delta_id)" STAGE_RESULT
 #define OUTBOUND_STAGED_PLAN(sql)                                                                    \
     {nullptr, sql, 14,                                                                              \
      {UUIDOID, UUIDOID, UUIDOID, INT4OID, INT4OID, TIMESTAMPTZOID, TIMESTAMPTZARRAYOID, TEXTOID, TEXTOID, \
@@ -334,10 +347,7 @@ Plan bump_and_insert_plan = {nullptr,
 // data-modifying WITH costs its start-up even when it writes nothing)
 Plan outbound_staged_plans[2] = {
     OUTBOUND_STAGED_PLAN(OUTBOUND_STAGED("", "0")),
-    OUTBOUND_STAGED_PLAN(OUTBOUND_STAGED(
-        " first AS (INSERT INTO switchboard.stats_first (agent_id, kind, id, first_at, first_message_id, first_day)"
-        "  SELECT $1, 'session', $3, $6, msg.message_id, $13 FROM ok, msg RETURNING 1),",
-        "(SELECT pg_catalog.count(*) FROM first)"))};
+    OUTBOUND_STAGED_PLAN(OUTBOUND_STAGED(STAGE_SESSION_FIRST("$13"), COUNT_OF("first")))};
 
 Plan bump_and_insert_plan_010 = {nullptr,
                                  "WITH bump AS (" CONV_BUMP ")"
@@ -379,6 +389,38 @@ Plan inbound_insert_new_contact_plan = {nullptr,
                                              DATEOID}};
 
 // A contact's accepted message on its own (the first message of a conversation).
+// record_inbound's in-order accepted message on a conversation whose contact
+// exists: inbound_insert_plan with the message's analytics staged in the same
+// statement (as record_outbound's): the session's first message when it
+// starts one, the phone's seen-set row of the day unless known to exist, the
+// staged row.  $14 the message's day, $15 it starts a session.  Returns
+// message_id, delta_id (NULL: nothing staged).
+#define INBOUND_STAGED(first, seen, new_sessions, unique_phones)                                    \
+    "WITH bump AS (" CONV_BUMP "), contact AS (UPDATE switchboard.contacts k SET "                  \
+    CONTACT_COUNT("$13", "$6") " WHERE k.agent_id" Q_EQ "$1 AND k.phone" Q_EQ "$9),"               \
+    " msg AS (" MESSAGE_INSERT "),"                                                                 \
+    " ctx AS (SELECT fc.first_at AS c_at, fs.first_at AS s_at" STAGE_FIRST_JOINS "),"               \
+    " ok AS (SELECT FROM ctx" STAGE_IN_ORDER("$15") "),"                                            \
+    first seen                                                                                      \
+    " ins AS (INSERT INTO switchboard.stats_delta (agent_id, day, inbound, accepted, new_sessions," \
+    "  unique_phones, after_hours)"                                                                 \
+    "  SELECT $1, $14, 1, 1, " new_sessions ", " unique_phones ", CASE WHEN $12 THEN 1 ELSE 0 END"  \
+    "  FROM ok RETURNING delta_id)" STAGE_RESULT
+#define INBOUND_SEEN                                                                                \
+    " seen AS (INSERT INTO switchboard.stats_seen (agent_id, kind, day, value)"                     \
+    "  SELECT $1, 'phone', $14, $9 FROM ok ON CONFLICT DO NOTHING RETURNING 1),"
+#define INBOUND_STAGED_PLAN(sql)                                                                     \
+    {nullptr, sql, 15,                                                                              \
+     {UUIDOID, UUIDOID, UUIDOID, INT4OID, INT4OID, TIMESTAMPTZOID, TIMESTAMPTZARRAYOID, TEXTOID, TEXTOID, \
+      TEXTOID, JSONBOID, BOOLOID, DATEOID, DATEOID, BOOLOID}}
+// [starts a session][writes the seen-set row]
+Plan inbound_staged_plans[2][2] = {
+    {INBOUND_STAGED_PLAN(INBOUND_STAGED("", "", "0", "0")),
+     INBOUND_STAGED_PLAN(INBOUND_STAGED("", INBOUND_SEEN, "0", COUNT_OF("seen")))},
+    {INBOUND_STAGED_PLAN(INBOUND_STAGED(STAGE_SESSION_FIRST("$14"), "", COUNT_OF("first"), "0")),
+     INBOUND_STAGED_PLAN(INBOUND_STAGED(STAGE_SESSION_FIRST("$14"), INBOUND_SEEN, COUNT_OF("first"),
+                                        COUNT_OF("seen")))}};
+
 Plan contact_count_plan = {nullptr, CONTACT_UPSERT("$1", "$2", "$4", "$3"),
                            4, {UUIDOID, TEXTOID, TIMESTAMPTZOID, DATEOID}};
 
@@ -741,13 +783,44 @@ int64 bump_and_insert(Datum agent_id, Datum conversation_id, Datum session_id, b
     return DatumGetInt64(getdatum(1, &isnull));
 }
 
-// record_outbound's in-order message: outbound_staged_plans under the
-// conversation's analytics lock, the trigger told to leave the row alone; when
-// the statement could not stage the analytics, the trigger's general path.
+// An in-order message of record_*, stored by `plan` (one of the *_staged_plans,
+// `args`/`nulls` its parameters) under the conversation's analytics lock, the
+// trigger told to leave the row alone; when the statement could not stage the
+// analytics, the trigger's general path for `m` (its message_id filled in).
+int64 insert_staged(Plan *plan, Datum *args, const char *nulls, switchboard::pg::MessageFacts m)
+{
+    switchboard::pg::lock_conversation_stats(m.conversation_id);
+    switchboard::pg::MessageStatsHint &hint = switchboard::pg::message_stats_hint;
+    hint.set = true;
+    hint.caller_stages = true;
+    memcpy(&hint.conversation_id, DatumGetUUIDP(m.conversation_id), sizeof(pg_uuid_t));
+    hint.at = m.at;
+    record_in_progress = true;
+    PG_TRY();
+    {
+        run(plan, args, nulls, false, 0);
+    }
+    PG_FINALLY();
+    {
+        record_in_progress = false;
+        hint.set = false;
+        hint.caller_stages = false;
+    }
+    PG_END_TRY();
+    bool isnull;
+    m.message_id = DatumGetInt64(getdatum(1, &isnull));
+    Datum delta_id = getdatum(2, &isnull);
+    if (!isnull)
+        switchboard::pg::fold_after_stage(m.agent_id, DatumGetInt64(delta_id));
+    else
+        switchboard::pg::stage_message_stats(m);
+    return m.message_id;
+}
+
+// record_outbound's in-order message (outbound_staged_plans).
 int64 insert_outbound_staged(Datum agent_id, Datum conversation_id, Datum session_id, TimestampTz at, Datum phone,
                              Datum body, Datum metadata, Datum day, bool new_session)
 {
-    switchboard::pg::lock_conversation_stats(conversation_id);
     Datum args[14] = {agent_id,
                       conversation_id,
                       session_id,
@@ -763,34 +836,36 @@ int64 insert_outbound_staged(Datum agent_id, Datum conversation_id, Datum sessio
                       day,
                       BoolGetDatum(new_session)};
     char nulls[14] = {' ', ' ', ' ', ' ', ' ', ' ', 'n', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
-    switchboard::pg::MessageStatsHint &hint = switchboard::pg::message_stats_hint;
-    hint.set = true;
-    hint.caller_stages = true;
-    memcpy(&hint.conversation_id, DatumGetUUIDP(conversation_id), sizeof(pg_uuid_t));
-    hint.at = at;
-    record_in_progress = true;
-    PG_TRY();
-    {
-        run(&outbound_staged_plans[new_session ? 1 : 0], args, nulls, false, 0);
-    }
-    PG_FINALLY();
-    {
-        record_in_progress = false;
-        hint.set = false;
-        hint.caller_stages = false;
-    }
-    PG_END_TRY();
-    bool isnull;
-    int64 message_id = DatumGetInt64(getdatum(1, &isnull));
-    Datum delta_id = getdatum(2, &isnull);
-    if (!isnull) {
-        switchboard::pg::fold_after_stage(agent_id, DatumGetInt64(delta_id));
-    } else {
-        switchboard::pg::MessageFacts m = {agent_id, message_id, conversation_id, session_id, false, phone, metadata,
-                                           CStringGetTextDatum("accepted"), at, false};
-        switchboard::pg::stage_message_stats(m);
-    }
-    return message_id;
+    switchboard::pg::MessageFacts m = {agent_id, 0, conversation_id, session_id, false, phone, metadata,
+                                       CStringGetTextDatum("accepted"), at, false};
+    return insert_staged(&outbound_staged_plans[new_session ? 1 : 0], args, nulls, m);
+}
+
+// record_inbound's in-order accepted message on a conversation whose contact
+// exists (inbound_staged_plans): `log` the new hourly log, `month` the
+// contact's month, `phone_seen` the phone's seen-set row of the day exists.
+int64 insert_inbound_staged(Datum agent_id, Datum conversation_id, Datum session_id, TimestampTz at,
+                            const int64 *log, int nlog, Datum e164, Datum body, Datum metadata, bool after_hours,
+                            Datum month, Datum day, bool new_session, bool phone_seen)
+{
+    Datum args[15] = {agent_id,
+                      conversation_id,
+                      session_id,
+                      Int32GetDatum(1),
+                      Int32GetDatum(0),
+                      TimestampTzGetDatum(at),
+                      log_datum(log, nlog),
+                      CStringGetTextDatum("inbound"),
+                      e164,
+                      body,
+                      metadata,
+                      BoolGetDatum(after_hours),
+                      month,
+                      day,
+                      BoolGetDatum(new_session)};
+    switchboard::pg::MessageFacts m = {agent_id, 0, conversation_id, session_id, true, e164, metadata,
+                                       CStringGetTextDatum("accepted"), at, after_hours};
+    return insert_staged(&inbound_staged_plans[new_session ? 1 : 0][phone_seen ? 0 : 1], args, nullptr, m);
 }
 
 // ---------------------------------------------------------------------------
@@ -1026,23 +1101,32 @@ Datum inbound_event(FunctionCallInfo fcinfo, Plan *plan, Datum key)
         }
         int64 log[limits::max_window];
         int nlog = limits::admit(conv.log, conv.nlog, at, log);
-        if (!schema_010 && conv.has_last && at >= conv.last_message_at) {
-            // in order: the analytics trigger need not look (pg_stats_hint.hpp)
-            switchboard::pg::MessageStatsHint &hint = switchboard::pg::message_stats_hint;
-            hint.set = true;
-            memcpy(&hint.conversation_id, DatumGetUUIDP(conv.conversation_id), sizeof(pg_uuid_t));
-            hint.at = at;
-            hint.day = DatumGetDateADT(day);
-            hint.new_session = is_new_session;
-            // the phone's seen-set row of the day exists when its last accepted
-            // inbound message was earlier the same day
-            hint.phone_seen = conv.has_last_inbound && conv.last_inbound_at <= at &&
-                              DatumGetDateADT(local_day(&agent, conv.last_inbound_at)) == hint.day;
+        // in order: no accepted message of the conversation is later
+        bool in_order = !schema_010 && conv.has_last && at >= conv.last_message_at;
+        // the phone's seen-set row of the day exists when its last accepted
+        // inbound message was earlier the same day
+        bool phone_seen = in_order && conv.has_last_inbound && conv.last_inbound_at <= at &&
+                          DatumGetDateADT(local_day(&agent, conv.last_inbound_at)) == DatumGetDateADT(day);
+        if (in_order && conv.contact_found && switchboard::pg::stats_rollup_on()) {
+            // the analytics staged in the same statement
+            message_id = insert_inbound_staged(agent_id, conv.conversation_id, conv.session_id, at, log, nlog, e164,
+                                               body, metadata, !conv.open, month, day, is_new_session, phone_seen);
+        } else {
+            if (in_order) {
+                // the analytics trigger need not look (pg_stats_hint.hpp)
+                switchboard::pg::MessageStatsHint &hint = switchboard::pg::message_stats_hint;
+                hint.set = true;
+                memcpy(&hint.conversation_id, DatumGetUUIDP(conv.conversation_id), sizeof(pg_uuid_t));
+                hint.at = at;
+                hint.day = DatumGetDateADT(day);
+                hint.new_session = is_new_session;
+                hint.phone_seen = phone_seen;
+            }
+            message_id = bump_and_insert(agent_id, conv.conversation_id, conv.session_id, true, at, log, nlog, e164,
+                                         body, metadata,
+                                         conv.contact_found ? &inbound_insert_plan : &inbound_insert_new_contact_plan,
+                                         !conv.open, month);
         }
-        message_id = bump_and_insert(agent_id, conv.conversation_id, conv.session_id, true, at, log, nlog, e164,
-                                     body, metadata,
-                                     conv.contact_found ? &inbound_insert_plan : &inbound_insert_new_contact_plan,
-                                     !conv.open, month);
     } else {
         // Rejected: stored with its decision (and its conversation, if it has one), counting for nothing.
         message_id = insert_message(agent_id, conv.found ? conv.conversation_id : 0,
