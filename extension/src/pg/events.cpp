@@ -732,18 +732,40 @@ int64 insert_message(Datum agent_id, Datum conversation_id, Datum session_id, co
     return DatumGetInt64(getdatum(1, &isnull));
 }
 
+// The parameters $1..$13 of the statements that bump a conversation and store
+// an accepted message (bump_and_insert_plan, inbound_insert_plan, the
+// *_staged_plans): a null `log` keeps the hourly log; $13 is the contact's
+// month, or the message's day for outbound_staged_plans.
+void message_args(Datum *args, char *nulls, Datum agent_id, Datum conversation_id, Datum session_id, bool inbound,
+                  TimestampTz at, const int64 *log, int nlog, Datum e164, Datum body, Datum metadata,
+                  bool after_hours, Datum p13)
+{
+    Datum a[13] = {agent_id,
+                   conversation_id,
+                   session_id,
+                   Int32GetDatum(inbound ? 1 : 0),
+                   Int32GetDatum(inbound ? 0 : 1),
+                   TimestampTzGetDatum(at),
+                   log ? log_datum(log, nlog) : 0,
+                   CStringGetTextDatum(inbound ? "inbound" : "outbound"),
+                   e164,
+                   body,
+                   metadata,
+                   BoolGetDatum(after_hours),
+                   p13};
+    memcpy(args, a, sizeof a);
+    memset(nulls, ' ', 13);
+    if (log == nullptr)
+        nulls[6] = 'n';
+}
+
 void bump_conversation(Datum agent_id, Datum conversation_id, Datum session_id, bool inbound,
                        TimestampTz at, const int64 *log, int nlog)
 {
-    Datum args[7] = {agent_id,
-                     conversation_id,
-                     session_id,
-                     Int32GetDatum(inbound ? 1 : 0),
-                     Int32GetDatum(inbound ? 0 : 1),
-                     TimestampTzGetDatum(at),
-                     log ? log_datum(log, nlog) : 0};
-    char nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', log ? ' ' : 'n'};
-    run(&conv_bump_plan, args, nulls, false, 0);
+    Datum args[13];
+    char nulls[13];
+    message_args(args, nulls, agent_id, conversation_id, session_id, inbound, at, log, nlog, 0, 0, 0, false, 0);
+    run(&conv_bump_plan, args, nulls, false, 0);  // $1..$7
 }
 
 // Bumps the conversation and stores an accepted message, one statement; returns
@@ -753,20 +775,10 @@ int64 bump_and_insert(Datum agent_id, Datum conversation_id, Datum session_id, b
                       const int64 *log, int nlog, Datum e164, Datum body, Datum metadata,
                       Plan *contact_plan = nullptr, bool after_hours = false, Datum month = 0)
 {
-    Datum args[13] = {agent_id,
-                      conversation_id,
-                      session_id,
-                      Int32GetDatum(inbound ? 1 : 0),
-                      Int32GetDatum(inbound ? 0 : 1),
-                      TimestampTzGetDatum(at),
-                      log ? log_datum(log, nlog) : 0,
-                      CStringGetTextDatum(inbound ? "inbound" : "outbound"),
-                      e164,
-                      body,
-                      metadata,
-                      BoolGetDatum(after_hours),
-                      month};
-    char nulls[13] = {' ', ' ', ' ', ' ', ' ', ' ', log ? ' ' : 'n', ' ', ' ', ' ', ' ', ' ', ' '};
+    Datum args[13];
+    char nulls[13];
+    message_args(args, nulls, agent_id, conversation_id, session_id, inbound, at, log, nlog, e164, body, metadata,
+                 after_hours, month);
     record_in_progress = true;
     PG_TRY();
     {
@@ -821,21 +833,12 @@ int64 insert_staged(Plan *plan, Datum *args, const char *nulls, switchboard::pg:
 int64 insert_outbound_staged(Datum agent_id, Datum conversation_id, Datum session_id, TimestampTz at, Datum phone,
                              Datum body, Datum metadata, Datum day, bool new_session)
 {
-    Datum args[14] = {agent_id,
-                      conversation_id,
-                      session_id,
-                      Int32GetDatum(0),
-                      Int32GetDatum(1),
-                      TimestampTzGetDatum(at),
-                      0,
-                      CStringGetTextDatum("outbound"),
-                      phone,
-                      body,
-                      metadata,
-                      BoolGetDatum(false),
-                      day,
-                      BoolGetDatum(new_session)};
-    char nulls[14] = {' ', ' ', ' ', ' ', ' ', ' ', 'n', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+    Datum args[14];
+    char nulls[14];
+    message_args(args, nulls, agent_id, conversation_id, session_id, false, at, nullptr, 0, phone, body, metadata,
+                 false, day);
+    args[13] = BoolGetDatum(new_session);
+    nulls[13] = ' ';
     switchboard::pg::MessageFacts m = {agent_id, 0, conversation_id, session_id, false, phone, metadata,
                                        CStringGetTextDatum("accepted"), at, false};
     return insert_staged(&outbound_staged_plans[new_session ? 1 : 0], args, nulls, m);
@@ -848,24 +851,16 @@ int64 insert_inbound_staged(Datum agent_id, Datum conversation_id, Datum session
                             const int64 *log, int nlog, Datum e164, Datum body, Datum metadata, bool after_hours,
                             Datum month, Datum day, bool new_session, bool phone_seen)
 {
-    Datum args[15] = {agent_id,
-                      conversation_id,
-                      session_id,
-                      Int32GetDatum(1),
-                      Int32GetDatum(0),
-                      TimestampTzGetDatum(at),
-                      log_datum(log, nlog),
-                      CStringGetTextDatum("inbound"),
-                      e164,
-                      body,
-                      metadata,
-                      BoolGetDatum(after_hours),
-                      month,
-                      day,
-                      BoolGetDatum(new_session)};
+    Datum args[15];
+    char nulls[15];
+    message_args(args, nulls, agent_id, conversation_id, session_id, true, at, log, nlog, e164, body, metadata,
+                 after_hours, month);
+    args[13] = day;
+    args[14] = BoolGetDatum(new_session);
+    nulls[13] = nulls[14] = ' ';
     switchboard::pg::MessageFacts m = {agent_id, 0, conversation_id, session_id, true, e164, metadata,
                                        CStringGetTextDatum("accepted"), at, after_hours};
-    return insert_staged(&inbound_staged_plans[new_session ? 1 : 0][phone_seen ? 0 : 1], args, nullptr, m);
+    return insert_staged(&inbound_staged_plans[new_session ? 1 : 0][phone_seen ? 0 : 1], args, nulls, m);
 }
 
 // ---------------------------------------------------------------------------
