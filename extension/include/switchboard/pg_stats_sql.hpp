@@ -21,3 +21,6 @@
     " CASE WHEN " SB_MD_IS("success", "boolean") " THEN 1 ELSE 0 END,"                              \
     " CASE WHEN " SB_MD_IS("success", "boolean") " THEN ((s.md"                                     \
     " OPERATOR(pg_catalog.->>) 'success')::pg_catalog.bool)::pg_catalog.int4 ELSE 0 END"
+
+// the rows a data-modifying WITH wrote, as a number
+#define COUNT_OF(cte) "(SELECT pg_catalog.count(*) FROM " cte ")"

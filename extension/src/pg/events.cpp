@@ -318,7 +318,6 @@ Plan bump_and_insert_plan = {nullptr,
 #define STAGE_SESSION_FIRST(DAY)                                                                    \
     " first AS (INSERT INTO switchboard.stats_first (agent_id, kind, id, first_at, first_message_id, first_day)" \
     "  SELECT $1, 'session', $3, $6, msg.message_id, " DAY " FROM ok, msg RETURNING 1),"
-#define COUNT_OF(cte) "(SELECT pg_catalog.count(*) FROM " cte ")"
 #define STAGE_RESULT " SELECT msg.message_id, (SELECT ins.delta_id FROM ins) FROM msg"
 
 #define OUTBOUND_STAGED(first, new_sessions)                                                         \

@@ -169,7 +169,6 @@ Plan outbound_in_order_plan = {nullptr,
 #define HINTED_SEEN                                                                                 \
     " seen AS (INSERT INTO switchboard.stats_seen (agent_id, kind, day, value)"                     \
     "  SELECT $1, 'phone', $6, $7 FROM ok ON CONFLICT DO NOTHING RETURNING 1),"
-#define COUNT_OF(cte) "(SELECT pg_catalog.count(*) FROM " cte ")"
 #define HINTED_INS(new_sessions, unique_phones)                                                     \
     " ins AS (INSERT INTO switchboard.stats_delta (agent_id, day, inbound, accepted, new_sessions," \
     "  unique_phones, after_hours)"                                                                 \
