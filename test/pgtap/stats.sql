@@ -2,7 +2,7 @@
 -- field, after randomized event mixes; exact uniques; timezone day boundaries;
 -- call status paths; late events; purge
 begin;
-select plan(66);
+select plan(67);
 
 select setseed(0.42);
 
@@ -423,10 +423,12 @@ select results_eq(
     'late events: the reply pairs with the later inbound, the new conversation moves to the earlier day');
 select pg_temp.matches_rebuild('00000000-0000-0000-0000-0000000000a5', 'record_* and late events: incremental equals rebuilt');
 
--- 9b. record_inbound hands its in-order accepted messages to the trigger with
--- what it knows (the day, a session it has just started); the trigger still
--- reads the first messages, so a conversation opened without one (by
--- upsert_conversation) counts as new on its first message's day
+-- 9b. record_inbound stages an in-order accepted message's analytics in the
+-- statement that stores it, with what it knows (the day, a session it has just
+-- started); it still reads the first messages, so a conversation opened
+-- without one (by upsert_conversation, which writes no contact either) counts
+-- as new on its first message's day.  The contact is inserted again when it
+-- is gone (the new-contact variant of the statement)
 insert into switchboard.agents (agent_id, display_name, sms_enabled, rate_limit_per_hour, session_timeout_minutes)
 values ('00000000-0000-0000-0000-0000000000a6', 'hinted', true, 100, 30);
 select switchboard.upsert_conversation('00000000-0000-0000-0000-0000000000a6', '+14155550143', '2026-05-01 09:00+00');
@@ -435,7 +437,12 @@ select switchboard.record_inbound('00000000-0000-0000-0000-0000000000a6', '+1415
 select switchboard.upsert_conversation('00000000-0000-0000-0000-0000000000a6', '+14155550143', '2026-05-01 10:00+00');
 select switchboard.record_inbound('00000000-0000-0000-0000-0000000000a6', '+14155550143', 'third', '{}', '2026-05-01 10:01+00');
 select switchboard.record_inbound('00000000-0000-0000-0000-0000000000a6', '+14155550143', 'fourth', '{}', '2026-05-01 10:02+00');
+delete from switchboard.contacts where agent_id = '00000000-0000-0000-0000-0000000000a6';
 select switchboard.record_inbound('00000000-0000-0000-0000-0000000000a6', '+14155550143', 'next day', '{}', '2026-05-02 09:00+00');
+select results_eq(
+    $$select phone, total_requests from switchboard.contacts where agent_id = '00000000-0000-0000-0000-0000000000a6'$$,
+    $$values ('+14155550143'::text, 1::bigint)$$,
+    'record_inbound in order: a contact that is gone is inserted again, the message counted once');
 select results_eq(
     $$select day, inbound, accepted, new_conversations, new_sessions, unique_phones
         from switchboard.daily_stats('00000000-0000-0000-0000-0000000000a6', '2026-05-01', '2026-05-02')$$,

@@ -371,13 +371,15 @@ Plan bump_and_insert_plan_010 = {nullptr,
     "INSERT INTO switchboard.contacts AS k (agent_id, phone, total_requests, monthly_requests,"     \
     " requests_month, last_active_at) VALUES (" AGENT ", " PHONE ", 1, 1, " MONTH ", " AT ")"      \
     " ON CONFLICT (agent_id, phone) DO UPDATE SET " CONTACT_COUNT(MONTH, AT)
+// The contact's count when it exists ($1 agent, $9 phone, $13 month, $6 time).
+#define CONTACT_UPDATE                                                                              \
+    "UPDATE switchboard.contacts k SET " CONTACT_COUNT("$13", "$6")                                 \
+    " WHERE k.agent_id" Q_EQ "$1 AND k.phone" Q_EQ "$9"
 
 // The same for an inbound message, with its contact's counters (the contact
 // exists: an update; else an insert).
 Plan inbound_insert_plan = {nullptr,
-                            "WITH bump AS (" CONV_BUMP "), contact AS (UPDATE switchboard.contacts k SET "
-                            CONTACT_COUNT("$13", "$6") " WHERE k.agent_id" Q_EQ "$1 AND k.phone" Q_EQ "$9)"
-                            MESSAGE_INSERT,
+                            "WITH bump AS (" CONV_BUMP "), contact AS (" CONTACT_UPDATE ")" MESSAGE_INSERT,
                             13, {UUIDOID, UUIDOID, UUIDOID, INT4OID, INT4OID, TIMESTAMPTZOID, TIMESTAMPTZARRAYOID,
                                  TEXTOID, TEXTOID, TEXTOID, JSONBOID, BOOLOID, DATEOID}};
 Plan inbound_insert_new_contact_plan = {nullptr,
@@ -387,16 +389,14 @@ Plan inbound_insert_new_contact_plan = {nullptr,
                                              TIMESTAMPTZARRAYOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, BOOLOID,
                                              DATEOID}};
 
-// A contact's accepted message on its own (the first message of a conversation).
-// record_inbound's in-order accepted message on a conversation whose contact
-// exists: inbound_insert_plan with the message's analytics staged in the same
-// statement (as record_outbound's): the session's first message when it
-// starts one, the phone's seen-set row of the day unless known to exist, the
-// staged row.  $14 the message's day, $15 it starts a session.  Returns
-// message_id, delta_id (NULL: nothing staged).
-#define INBOUND_STAGED(first, seen, new_sessions, unique_phones)                                    \
-    "WITH bump AS (" CONV_BUMP "), contact AS (UPDATE switchboard.contacts k SET "                  \
-    CONTACT_COUNT("$13", "$6") " WHERE k.agent_id" Q_EQ "$1 AND k.phone" Q_EQ "$9),"               \
+// record_inbound's in-order accepted message on an open conversation:
+// inbound_insert_plan (or its new-contact twin) with the message's analytics
+// staged in the same statement (as record_outbound's): the session's first
+// message when it starts one, the phone's seen-set row of the day unless
+// known to exist, the staged row.  $14 the message's day, $15 it starts a
+// session.  Returns message_id, delta_id (NULL: nothing staged).
+#define INBOUND_STAGED(contact, first, seen, new_sessions, unique_phones)                           \
+    "WITH bump AS (" CONV_BUMP "), contact AS (" contact "),"                                       \
     " msg AS (" MESSAGE_INSERT "),"                                                                 \
     " ctx AS (SELECT fc.first_at AS c_at, fs.first_at AS s_at" STAGE_FIRST_JOINS "),"               \
     " ok AS (SELECT FROM ctx" STAGE_IN_ORDER("$15") "),"                                            \
@@ -412,14 +412,17 @@ Plan inbound_insert_new_contact_plan = {nullptr,
     {nullptr, sql, 15,                                                                              \
      {UUIDOID, UUIDOID, UUIDOID, INT4OID, INT4OID, TIMESTAMPTZOID, TIMESTAMPTZARRAYOID, TEXTOID, TEXTOID, \
       TEXTOID, JSONBOID, BOOLOID, DATEOID, DATEOID, BOOLOID}}
-// [starts a session][writes the seen-set row]
-Plan inbound_staged_plans[2][2] = {
-    {INBOUND_STAGED_PLAN(INBOUND_STAGED("", "", "0", "0")),
-     INBOUND_STAGED_PLAN(INBOUND_STAGED("", INBOUND_SEEN, "0", COUNT_OF("seen")))},
-    {INBOUND_STAGED_PLAN(INBOUND_STAGED(STAGE_SESSION_FIRST("$14"), "", COUNT_OF("first"), "0")),
-     INBOUND_STAGED_PLAN(INBOUND_STAGED(STAGE_SESSION_FIRST("$14"), INBOUND_SEEN, COUNT_OF("first"),
-                                        COUNT_OF("seen")))}};
+#define INBOUND_STAGED_PLANS(contact)                                                               \
+    {{INBOUND_STAGED_PLAN(INBOUND_STAGED(contact, "", "", "0", "0")),                                 \
+      INBOUND_STAGED_PLAN(INBOUND_STAGED(contact, "", INBOUND_SEEN, "0", COUNT_OF("seen")))},         \
+     {INBOUND_STAGED_PLAN(INBOUND_STAGED(contact, STAGE_SESSION_FIRST("$14"), "", COUNT_OF("first"), "0")), \
+      INBOUND_STAGED_PLAN(INBOUND_STAGED(contact, STAGE_SESSION_FIRST("$14"), INBOUND_SEEN,             \
+                                         COUNT_OF("first"), COUNT_OF("seen")))}}
+// [contact to insert][starts a session][writes the seen-set row]
+Plan inbound_staged_plans[2][2][2] = {INBOUND_STAGED_PLANS(CONTACT_UPDATE),
+                                      INBOUND_STAGED_PLANS(CONTACT_UPSERT("$1", "$9", "$13", "$6"))};
 
+// A contact's accepted message on its own (the first message of a conversation).
 Plan contact_count_plan = {nullptr, CONTACT_UPSERT("$1", "$2", "$4", "$3"),
                            4, {UUIDOID, TEXTOID, TIMESTAMPTZOID, DATEOID}};
 
@@ -787,7 +790,6 @@ int64 bump_and_insert(Datum agent_id, Datum conversation_id, Datum session_id, b
     PG_FINALLY();
     {
         record_in_progress = false;
-        switchboard::pg::message_stats_hint.set = false;
     }
     PG_END_TRY();
     bool isnull;
@@ -803,7 +805,6 @@ int64 insert_staged(Plan *plan, Datum *args, const char *nulls, switchboard::pg:
     switchboard::pg::lock_conversation_stats(m.conversation_id);
     switchboard::pg::MessageStatsHint &hint = switchboard::pg::message_stats_hint;
     hint.set = true;
-    hint.caller_stages = true;
     memcpy(&hint.conversation_id, DatumGetUUIDP(m.conversation_id), sizeof(pg_uuid_t));
     hint.at = m.at;
     record_in_progress = true;
@@ -815,7 +816,6 @@ int64 insert_staged(Plan *plan, Datum *args, const char *nulls, switchboard::pg:
     {
         record_in_progress = false;
         hint.set = false;
-        hint.caller_stages = false;
     }
     PG_END_TRY();
     bool isnull;
@@ -843,12 +843,13 @@ int64 insert_outbound_staged(Datum agent_id, Datum conversation_id, Datum sessio
     return insert_staged(&outbound_staged_plans[new_session ? 1 : 0], args, nulls, m);
 }
 
-// record_inbound's in-order accepted message on a conversation whose contact
-// exists (inbound_staged_plans): `log` the new hourly log, `month` the
-// contact's month, `phone_seen` the phone's seen-set row of the day exists.
+// record_inbound's in-order accepted message on an open conversation
+// (inbound_staged_plans): `log` the new hourly log, `month` the contact's
+// month, `new_contact` the contact is to be inserted, `phone_seen` the phone's
+// seen-set row of the day exists.
 int64 insert_inbound_staged(Datum agent_id, Datum conversation_id, Datum session_id, TimestampTz at,
                             const int64 *log, int nlog, Datum e164, Datum body, Datum metadata, bool after_hours,
-                            Datum month, Datum day, bool new_session, bool phone_seen)
+                            Datum month, Datum day, bool new_contact, bool new_session, bool phone_seen)
 {
     Datum args[15];
     char nulls[15];
@@ -859,7 +860,8 @@ int64 insert_inbound_staged(Datum agent_id, Datum conversation_id, Datum session
     nulls[13] = nulls[14] = ' ';
     switchboard::pg::MessageFacts m = {agent_id, 0, conversation_id, session_id, true, e164, metadata,
                                        CStringGetTextDatum("accepted"), at, after_hours};
-    return insert_staged(&inbound_staged_plans[new_session ? 1 : 0][phone_seen ? 0 : 1], args, nulls, m);
+    return insert_staged(&inbound_staged_plans[new_contact ? 1 : 0][new_session ? 1 : 0][phone_seen ? 0 : 1], args,
+                         nulls, m);
 }
 
 // ---------------------------------------------------------------------------
@@ -1101,21 +1103,12 @@ Datum inbound_event(FunctionCallInfo fcinfo, Plan *plan, Datum key)
         // inbound message was earlier the same day
         bool phone_seen = in_order && conv.has_last_inbound && conv.last_inbound_at <= at &&
                           DatumGetDateADT(local_day(&agent, conv.last_inbound_at)) == DatumGetDateADT(day);
-        if (in_order && conv.contact_found && switchboard::pg::stats_rollup_on()) {
+        if (in_order && switchboard::pg::stats_rollup_on()) {
             // the analytics staged in the same statement
             message_id = insert_inbound_staged(agent_id, conv.conversation_id, conv.session_id, at, log, nlog, e164,
-                                               body, metadata, !conv.open, month, day, is_new_session, phone_seen);
+                                               body, metadata, !conv.open, month, day, !conv.contact_found,
+                                               is_new_session, phone_seen);
         } else {
-            if (in_order) {
-                // the analytics trigger need not look (pg_stats_hint.hpp)
-                switchboard::pg::MessageStatsHint &hint = switchboard::pg::message_stats_hint;
-                hint.set = true;
-                memcpy(&hint.conversation_id, DatumGetUUIDP(conv.conversation_id), sizeof(pg_uuid_t));
-                hint.at = at;
-                hint.day = DatumGetDateADT(day);
-                hint.new_session = is_new_session;
-                hint.phone_seen = phone_seen;
-            }
             message_id = bump_and_insert(agent_id, conv.conversation_id, conv.session_id, true, at, log, nlog, e164,
                                          body, metadata,
                                          conv.contact_found ? &inbound_insert_plan : &inbound_insert_new_contact_plan,

@@ -35,7 +35,7 @@ extern "C" {
 #include <cstring>
 
 namespace switchboard::pg {
-MessageStatsHint message_stats_hint = {false, {}, 0, 0, false, false, false};
+MessageStatsHint message_stats_hint = {false, {}, 0};
 }
 
 namespace {
@@ -136,53 +136,6 @@ Plan outbound_in_order_plan = {nullptr,
                                SB_AI_FACTS
                                " FROM ok, (SELECT $7 AS md) s RETURNING delta_id)" IN_ORDER_RESULT,
                                7, {UUIDOID, UUIDOID, UUIDOID, TIMESTAMPTZOID, INT8OID, BOOLOID, JSONBOID}};
-
-// An accepted inbound message that record_inbound hands over in order
-// (switchboard/pg_stats_hint.hpp): only the first messages of its conversation
-// and session are read; when both are known and earlier (or the session is new,
-// $9, and has none), one statement writes everything: the session's first
-// message, the seen-set row and the staged delta.  Otherwise it writes nothing
-// and returns no row (the usual path runs).
-// $1 agent, $2 conversation, $3 session, $4 created_at, $5 message_id, $6 day,
-// $7 phone, $8 after hours, $9 new session, $10 the phone's seen-set row of
-// the day is known to exist (no probe).
-//
-// Four variants by whether the session is new and whether the seen-set row is
-// to be written: a data-modifying WITH costs its executor start-up (relation,
-// indexes, locks: ~8 µs) even when it writes nothing, so a plan has only the
-// ones it uses.  The common case (a session that goes on, a phone already
-// seen today) is the first-message probes and the staged row.
-#define HINTED_CTX                                                                                  \
-    "WITH ctx AS (SELECT fc.first_at AS c_at, fc.first_message_id AS c_id,"                         \
-    "  fs.first_at AS s_at, fs.first_message_id AS s_id FROM (SELECT 1) one"                        \
-    "  LEFT JOIN switchboard.stats_first fc ON fc.agent_id" EQ "$1"                                 \
-    "    AND fc.kind" EQ "'conversation' AND fc.id" EQ "$2"                                         \
-    "  LEFT JOIN switchboard.stats_first fs ON fs.agent_id" EQ "$1"                                 \
-    "    AND fs.kind" EQ "'session' AND fs.id" EQ "$3),"                                            \
-    " ok AS (SELECT FROM ctx WHERE ctx.c_at IS NOT NULL AND (ctx.c_at, ctx.c_id)" LT "($4, $5)"     \
-    "  AND CASE WHEN $9 THEN ctx.s_at IS NULL"                                                      \
-    "   ELSE ctx.s_at IS NOT NULL AND (ctx.s_at, ctx.s_id)" LT "($4, $5) END),"
-#define HINTED_FIRST                                                                                \
-    " first AS (INSERT INTO switchboard.stats_first"                                                \
-    "  (agent_id, kind, id, first_at, first_message_id, first_day)"                                 \
-    "  SELECT $1, 'session', $3, $4, $5, $6 FROM ok RETURNING 1),"
-#define HINTED_SEEN                                                                                 \
-    " seen AS (INSERT INTO switchboard.stats_seen (agent_id, kind, day, value)"                     \
-    "  SELECT $1, 'phone', $6, $7 FROM ok ON CONFLICT DO NOTHING RETURNING 1),"
-#define HINTED_INS(new_sessions, unique_phones)                                                     \
-    " ins AS (INSERT INTO switchboard.stats_delta (agent_id, day, inbound, accepted, new_sessions," \
-    "  unique_phones, after_hours)"                                                                 \
-    "  SELECT $1, $6, 1, 1, " new_sessions ", " unique_phones ", $8 FROM ok RETURNING delta_id)"     \
-    " SELECT ins.delta_id FROM ins"
-#define HINTED_PLAN(sql)                                                                             \
-    {nullptr, sql, 10, {UUIDOID, UUIDOID, UUIDOID, TIMESTAMPTZOID, INT8OID, DATEOID, TEXTOID, INT8OID, BOOLOID, \
-                        BOOLOID}}
-// [new session][seen-set row to write]
-Plan inbound_hinted_plans[2][2] = {
-    {HINTED_PLAN(HINTED_CTX HINTED_INS("0", "0")),
-     HINTED_PLAN(HINTED_CTX HINTED_SEEN HINTED_INS("0", COUNT_OF("seen")))},
-    {HINTED_PLAN(HINTED_CTX HINTED_FIRST HINTED_INS(COUNT_OF("first"), "0")),
-     HINTED_PLAN(HINTED_CTX HINTED_FIRST HINTED_SEEN HINTED_INS(COUNT_OF("first"), COUNT_OF("seen")))}};
 
 // Not the in-order case: the neighbours again, leaving out the rows of this
 // same statement inserted after this one (their own trigger runs next).
@@ -296,9 +249,8 @@ int64 note_first(Datum agent, const char *kind, Datum id, const First &f, Timest
     return 1;
 }
 
-// Stages one message's analytics; `hint` is record_inbound's hand-over for it,
-// or null.
-void stage(const switchboard::pg::MessageFacts &m, const switchboard::pg::MessageStatsHint *hint)
+// Stages one message's analytics.
+void stage(const switchboard::pg::MessageFacts &m)
 {
     Datum agent = m.agent_id;
     int64 mid = m.message_id;
@@ -335,18 +287,6 @@ void stage(const switchboard::pg::MessageFacts &m, const switchboard::pg::Messag
         }
     } else {
         switchboard::pg::lock_conversation_stats(conversation);
-
-        if (hint != nullptr) {
-            Datum args[10] = {agent, conversation, session, TimestampTzGetDatum(at), Int64GetDatum(mid),
-                              DateADTGetDatum(hint->day), phone, Int64GetDatum(ah), BoolGetDatum(hint->new_session),
-                              BoolGetDatum(hint->phone_seen)};
-            run(&inbound_hinted_plans[hint->new_session ? 1 : 0][hint->phone_seen ? 0 : 1], args, nullptr, 0);
-            if (SPI_processed > 0) {
-                switchboard::pg::fold_after_stage(agent, DatumGetInt64(col(1, &isnull)));
-                SPI_finish();
-                return;
-            }
-        }
 
         Datum args[14] = {agent, conversation, session, TimestampTzGetDatum(at), Int64GetDatum(mid),
                           BoolGetDatum(accepted)};
@@ -506,7 +446,7 @@ void lock_conversation_stats(Datum conversation_id)
 
 void stage_message_stats(const MessageFacts &m)
 {
-    stage(m, nullptr);
+    stage(m);
 }
 
 // Writers fold their agent now and then, so the stage stays small without a
@@ -555,9 +495,7 @@ SB_FUNCTION(stats_on_message)
     switchboard::pg::message_stats_hint.set = false;
     bool described = hint.set && m.conversation_id != 0 && hint.at == m.at &&
                      memcmp(DatumGetUUIDP(m.conversation_id), &hint.conversation_id, sizeof(pg_uuid_t)) == 0;
-    if (described && hint.caller_stages)
-        return PointerGetDatum(nullptr);
-    bool hinted = described && m.inbound && m.session_id != 0 && text_is(m.decision, "accepted");
-    stage(m, hinted ? &hint : nullptr);
+    if (!described)
+        stage(m);
     return PointerGetDatum(nullptr);
 }
