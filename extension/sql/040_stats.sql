@@ -115,9 +115,15 @@ CREATE TABLE switchboard.stats_daily_category (
 COMMENT ON TABLE switchboard.stats_daily_category IS
     'internal: folded AI task facts per agent, day and metadata category';
 
+-- a domain, not a CHECK: one row of stats_seen is written per event (see 020_tables.sql)
+CREATE DOMAIN switchboard.stats_seen_kind AS text
+    CHECK (VALUE IN ('phone', 'caller'));
+COMMENT ON DOMAIN switchboard.stats_seen_kind IS
+    'internal: what a stats_seen row counts: an inbound message''s phone or a call''s caller';
+
 CREATE TABLE switchboard.stats_seen (
     agent_id uuid NOT NULL,
-    kind     text NOT NULL CHECK (kind IN ('phone', 'caller')),
+    kind     switchboard.stats_seen_kind NOT NULL,
     day      date NOT NULL,
     value    text NOT NULL,
     PRIMARY KEY (agent_id, kind, day, value)

@@ -46,9 +46,16 @@ CREATE TABLE switchboard.closed_dates (
 COMMENT ON TABLE switchboard.closed_dates IS
     'days (the agent''s timezone) the agent is closed, e.g. holidays: the intervals starting that day do not open';
 
+-- a domain, not a CHECK: contacts.tier is on the row every accepted message
+-- updates (see 020_tables.sql)
+CREATE DOMAIN switchboard.tier_name AS text
+    CHECK (VALUE ~ '^[a-z0-9][a-z0-9_-]{0,39}$');
+COMMENT ON DOMAIN switchboard.tier_name IS
+    'a tier''s name: lower-case letters, digits, _ and -, up to 40, starting with a letter or digit';
+
 CREATE TABLE switchboard.tiers (
     agent_id      uuid NOT NULL REFERENCES switchboard.agents ON DELETE CASCADE,
-    tier          text NOT NULL CHECK (tier ~ '^[a-z0-9][a-z0-9_-]{0,39}$'),
+    tier          switchboard.tier_name NOT NULL,
     monthly_limit integer NOT NULL CHECK (monthly_limit >= 0),
     created_at    timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (agent_id, tier)
@@ -59,7 +66,7 @@ COMMENT ON TABLE switchboard.tiers IS
 CREATE TABLE switchboard.contacts (
     agent_id         uuid NOT NULL REFERENCES switchboard.agents ON DELETE CASCADE,
     phone            text NOT NULL CHECK (phone ~ '^\+[1-9][0-9]{2,19}$'),
-    tier             text NOT NULL DEFAULT 'free' CHECK (tier ~ '^[a-z0-9][a-z0-9_-]{0,39}$'),
+    tier             switchboard.tier_name NOT NULL DEFAULT 'free',
     display_name     text,
     total_requests   bigint NOT NULL DEFAULT 0,
     monthly_requests integer NOT NULL DEFAULT 0,

@@ -2,7 +2,7 @@
 -- zones around midnight, out-of-order events, rejected messages stored, the
 -- messages trigger, no double bump.
 begin;
-select plan(48);
+select plan(53);
 set local search_path = switchboard, public;
 set local timezone = 'UTC';
 
@@ -143,6 +143,27 @@ select throws_ok($$insert into switchboard.agents (timezone) values ('Nowhere/La
                  'unknown time zone "Nowhere/Land"', 'agents: unknown timezone');
 select throws_ok($$insert into switchboard.agents (default_region) values ('QQ')$$, '22023',
                  'unknown region "QQ"', 'agents: unknown region');
+
+-- the value rules of the columns every event writes (domains since 0.4.0):
+-- still 23514 for a value outside them, on a direct write
+select throws_ok($$insert into switchboard.messages (agent_id, conversation_id, direction, phone)
+                   select agent_id, conversation_id, 'sideways', phone from switchboard.conversations
+                    where agent_id = 'b0000000-0000-0000-0000-000000000002' limit 1$$,
+                 '23514', null, 'messages: direction outside inbound/outbound');
+select throws_ok($$insert into switchboard.messages (agent_id, conversation_id, direction, phone, decision)
+                   select agent_id, conversation_id, 'inbound', phone, 'maybe' from switchboard.conversations
+                    where agent_id = 'b0000000-0000-0000-0000-000000000002' limit 1$$,
+                 '23514', null, 'messages: an unknown decision');
+select throws_ok($$update switchboard.conversations set status = 'open'
+                    where agent_id = 'b0000000-0000-0000-0000-000000000002'$$,
+                 '23514', null, 'conversations: status outside active/closed');
+select throws_ok($$update switchboard.conversations set phone = '4155550100'
+                    where agent_id = 'b0000000-0000-0000-0000-000000000002'$$,
+                 '23514', null, 'conversations: a phone not in E.164');
+select is((select count(*)::int from switchboard.messages m join switchboard.conversations c using (agent_id, conversation_id)
+            where m.agent_id = 'b0000000-0000-0000-0000-000000000002' and m.direction = 'inbound'
+              and m.decision = 'accepted' and c.status = 'active' and c.phone = '+14155550100'),
+          3, 'the domain-typed columns compare with text as before');
 
 select * from finish();
 rollback;
