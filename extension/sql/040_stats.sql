@@ -273,15 +273,20 @@ $fn$;
 COMMENT ON FUNCTION switchboard.stats_on_call() IS
     'internal trigger: stages the daily-stats change of a new or updated call (status moves count it once; off when switchboard.stats_rollup = off)';
 
--- fold one agent's staged deltas; the caller holds the agent's fold lock
-CREATE FUNCTION switchboard.stats_fold(a uuid) RETURNS bigint
+-- fold one agent's staged deltas (0.4.0: only those after delta_id `after`);
+-- the caller holds the agent's fold lock.  The write path's fold starts after
+-- where the backend's previous fold of the agent began: the index range below
+-- it holds the rows earlier folds deleted, which an unbounded scan would visit
+-- again (on one busy agent, 133,578 dead index entries against 457 live rows
+-- 20 s after a vacuum); readers fold everything (rollup, the default 0)
+CREATE FUNCTION switchboard.stats_fold(a uuid, after bigint DEFAULT 0) RETURNS bigint
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     n bigint;
     cdays date[];
 BEGIN
     WITH d AS (
-        DELETE FROM switchboard.stats_delta s WHERE s.agent_id = a RETURNING s.*
+        DELETE FROM switchboard.stats_delta s WHERE s.agent_id = a AND s.delta_id > after RETURNING s.*
     ), c AS (
         INSERT INTO switchboard.stats_daily_category AS t (agent_id, day, category, tasks, tokens, judged, succeeded)
         SELECT d.agent_id, d.day, d.category, sum(d.ai_tasks), sum(d.ai_tokens), sum(d.ai_judged), sum(d.ai_succeeded)
@@ -338,8 +343,8 @@ BEGIN
     RETURN n;
 END
 $fn$;
-COMMENT ON FUNCTION switchboard.stats_fold(uuid) IS
-    'helper: folds one agent''s staged deltas into stats_daily and stats_daily_category';
+COMMENT ON FUNCTION switchboard.stats_fold(uuid, bigint) IS
+    'helper: folds one agent''s staged deltas (those after delta_id after; all by default) into stats_daily and stats_daily_category';
 
 CREATE FUNCTION switchboard.rollup(agent_id uuid DEFAULT NULL) RETURNS bigint
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$

@@ -157,7 +157,7 @@ insert into fn_call values
     ('stats_check_agent(uuid)', 'select switchboard.stats_check_agent(%1$L)', true, false),
     ('stats_agent_tz(uuid)', 'select switchboard.stats_agent_tz(%1$L)', false, false),
     ('stats_is_task(jsonb)', 'select switchboard.stats_is_task(''{"tokens_used": 3}'')', false, false),
-    ('stats_fold(uuid)', 'select n from switchboard.stats_fold(%1$L) n where n > 0', false, false),
+    ('stats_fold(uuid,bigint)', 'select n from switchboard.stats_fold(%1$L) n where n > 0', false, false),
     ('stats_days(uuid,date,date)',
      'select * from switchboard.stats_days(%1$L, current_date - 1, current_date + 1) where inbound > 0 and calls_total > 0', false, false),
     ('stats_from_raw(uuid,date,date)',
@@ -190,7 +190,7 @@ insert into fn_expect
 select f.fn, w.who, u.unknown, f.expected
   from (values
         -- the helpers' reads see only the caller's rows: nothing of A for someone else
-        ('stats_fold(uuid)', 'other', 'rows:0'),
+        ('stats_fold(uuid,bigint)', 'other', 'rows:0'),
         ('stats_days(uuid,date,date)', 'other', 'rows:0'),
         ('stats_from_raw(uuid,date,date)', 'other', 'rows:0'))
        f (fn, who, expected)

@@ -24,6 +24,8 @@ extern "C" {
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
+#include "nodes/value.h"
+#include "parser/parse_func.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/fmgrprotos.h"
@@ -196,7 +198,39 @@ Plan outbound_plan = {nullptr,
                       " FROM (SELECT $3 AS md) s RETURNING delta_id",
                       7, {UUIDOID, DATEOID, JSONBOID, INT8OID, INT8OID, INT8OID, INT8OID}};
 
+// The write path's fold of one agent, under rollup()'s fold lock (skipped when
+// another transaction holds it): the staged rows after delta_id $2.
+Plan fold_plan = {nullptr,
+                  "SELECT switchboard.stats_fold($1, $2)"
+                  " WHERE pg_catalog.pg_try_advisory_xact_lock(1398145877,"
+                  " pg_catalog.hashtext(CAST($1 AS pg_catalog.text)))",
+                  2, {UUIDOID, INT8OID}};
+
+// Before 0.4.0 (a database not yet updated) stats_fold takes no bound: fold
+// all through rollup().
 Plan rollup_plan = {nullptr, "SELECT switchboard.rollup($1)", 1, {UUIDOID}};
+
+bool fold_takes_bound()
+{
+    Oid args[2] = {UUIDOID, INT8OID};
+    List *name = list_make2(makeString(pstrdup("switchboard")), makeString(pstrdup("stats_fold")));
+    return OidIsValid(LookupFuncName(name, 2, args, true));
+}
+
+// Where this backend's last write-path fold began: the agent and the staged
+// row that triggered it.  The next fold of the same agent starts after that
+// row, so it does not walk again the index entries of the rows earlier folds
+// deleted (dead until a vacuum: on one busy agent, a hundred thousand within
+// seconds).  A row staged below that mark but committed after the fold (a
+// transaction still open then) is left for a full fold: every 64th fold of an
+// agent is one, and readers (rollup) always fold everything.
+struct LastFold {
+    bool set;
+    pg_uuid_t agent;
+    int64 mark;
+    int bounded;  // folds since the last full one
+};
+LastFold last_fold = {false, {}, 0, 0};
 
 // Keys of the per-conversation advisory lock (as the PL/pgSQL trigger took it).
 constexpr int32 conversation_lock_key = 1398145876;
@@ -453,10 +487,22 @@ void stage_message_stats(const MessageFacts &m)
 // scheduler.
 void fold_after_stage(Datum agent_id, int64 delta_id)
 {
-    if (delta_id % 1024 == 0) {
+    if (delta_id % 1024 != 0)
+        return;
+    if (!fold_takes_bound()) {
         Datum args[1] = {agent_id};
         run(&rollup_plan, args, nullptr, 0);
+        return;
     }
+    const pg_uuid_t *agent = DatumGetUUIDP(agent_id);
+    bool bounded = last_fold.set && memcmp(&last_fold.agent, agent, sizeof(pg_uuid_t)) == 0 &&
+                   last_fold.mark < delta_id && last_fold.bounded < 63;
+    Datum args[2] = {agent_id, Int64GetDatum(bounded ? last_fold.mark : 0)};
+    run(&fold_plan, args, nullptr, 0);
+    last_fold.set = true;
+    memcpy(&last_fold.agent, agent, sizeof(pg_uuid_t));
+    last_fold.mark = delta_id;
+    last_fold.bounded = bounded ? last_fold.bounded + 1 : 0;
 }
 
 }  // namespace switchboard::pg
