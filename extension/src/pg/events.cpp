@@ -1099,12 +1099,12 @@ Datum inbound_event(FunctionCallInfo fcinfo, Plan *plan, Datum key)
         int nlog = limits::admit(conv.log, conv.nlog, at, log);
         // in order: no accepted message of the conversation is later
         bool in_order = !schema_010 && conv.has_last && at >= conv.last_message_at;
-        // the phone's seen-set row of the day exists when its last accepted
-        // inbound message was earlier the same day
-        bool phone_seen = in_order && conv.has_last_inbound && conv.last_inbound_at <= at &&
-                          DatumGetDateADT(local_day(&agent, conv.last_inbound_at)) == DatumGetDateADT(day);
         if (in_order && switchboard::pg::stats_rollup_on()) {
-            // the analytics staged in the same statement
+            // the analytics staged in the same statement; the phone's seen-set
+            // row of the day exists when its last accepted inbound message was
+            // earlier the same day
+            bool phone_seen = conv.has_last_inbound && conv.last_inbound_at <= at &&
+                              DatumGetDateADT(local_day(&agent, conv.last_inbound_at)) == DatumGetDateADT(day);
             message_id = insert_inbound_staged(agent_id, conv.conversation_id, conv.session_id, at, log, nlog, e164,
                                                body, metadata, !conv.open, month, day, !conv.contact_found,
                                                is_new_session, phone_seen);
