@@ -43,7 +43,12 @@ CREATE TABLE switchboard.agents (
     created_at              timestamptz NOT NULL DEFAULT now(),
     updated_at              timestamptz NOT NULL DEFAULT now(),
     -- 0.2.0: the reply to an inbound message outside business hours (NULL: the welcome rule)
-    after_hours_message     text
+    after_hours_message     text,
+    -- 0.5.0: whether the agent has business_hours or closed_dates rows, and
+    -- tiers rows.  Derived, kept by the triggers of 050_routing.sql; the event
+    -- path reads the schedule and the tiers only for an agent that has them.
+    has_schedule            boolean NOT NULL DEFAULT false,
+    has_tiers               boolean NOT NULL DEFAULT false
 );
 CREATE INDEX agents_owner_id_idx ON switchboard.agents (owner_id);
 COMMENT ON TABLE switchboard.agents IS

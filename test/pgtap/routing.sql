@@ -3,7 +3,7 @@
 -- after-hours reply, the month boundary in a non-UTC time zone, tier changes
 -- through set_contact_tier, rejected messages counting nothing.
 begin;
-select plan(74);
+select plan(89);
 set local search_path = switchboard, public;
 set local timezone = 'UTC';
 
@@ -87,6 +87,8 @@ insert into business_hours (agent_id, day_of_week, open_time, close_time)
 values ('e0000000-0000-0000-0000-000000000001', 5, '22:00', '02:00');
 insert into business_hours (agent_id, day_of_week, is_closed)
 values ('e0000000-0000-0000-0000-000000000001', 0, true);
+select results_eq($$select has_schedule, has_tiers from agents where agent_id = 'e0000000-0000-0000-0000-000000000001'$$,
+                  $$values (true, false)$$, '0.5.0: business hours set agents.has_schedule');
 -- 2026-01-09 is a Friday; New York is UTC-5 in January
 select ok(is_open('e0000000-0000-0000-0000-000000000001', '2026-01-09 09:00-05'), 'opens at 09:00 local');
 select ok(not is_open('e0000000-0000-0000-0000-000000000001', '2026-01-09 08:59:59-05'), 'closed before');
@@ -113,6 +115,9 @@ select ok(is_open('e0000000-0000-0000-0000-000000000001', '2026-01-24 01:00-05')
           'Friday''s overnight interval runs into a closed Saturday');
 insert into closed_dates (agent_id, day) values ('e0000000-0000-0000-0000-000000000002', '2026-01-01');
 select ok(not is_open('e0000000-0000-0000-0000-000000000002', '2026-01-01 12:00+09'), 'no hours but a closed date: closed that day');
+select ok((select has_schedule from agents where agent_id = 'e0000000-0000-0000-0000-000000000002'), 'a closed date alone sets has_schedule');
+select is((select decision || ' ' || after_hours from record_inbound('e0000000-0000-0000-0000-000000000002', '+81 90 0000 0009', 'new year', '{}', '2026-01-01 12:00+09')),
+          'accepted true', 'record_inbound reads a closed date of an agent without hours');
 
 -- after hours: accepted, stored, after_hours, the after-hours message as reply
 create temp table ah as
@@ -158,6 +163,7 @@ select is((select calls_after_hours from switchboard.agent_summary('e0000000-000
 -- quotas: month boundary in Asia/Tokyo (UTC+9)
 insert into tiers (agent_id, tier, monthly_limit) values ('e0000000-0000-0000-0000-000000000002', 'free', 2),
                                                         ('e0000000-0000-0000-0000-000000000002', 'pro', 4);
+select ok((select has_tiers from agents where agent_id = 'e0000000-0000-0000-0000-000000000002'), 'tiers set has_tiers');
 select results_eq($$select decision, quota_remaining from switchboard.record_inbound('e0000000-0000-0000-0000-000000000002', '+81 90 0000 0001', 'a', '{}', '2026-01-31 23:00+09')$$,
                   $$values ('accepted'::text, 1)$$, 'free: first of 2');
 select results_eq($$select decision, quota_remaining from switchboard.record_inbound('e0000000-0000-0000-0000-000000000002', '+81 90 0000 0001', 'b', '{}', '2026-01-31 23:10+09')$$,
@@ -199,5 +205,33 @@ select is((select decision from record_inbound('e0000000-0000-0000-0000-00000000
 select is((select decision from record_inbound('e0000000-0000-0000-0000-000000000002', '+819000000003', '2', '{}', '2026-02-02 10:01+09')), 'rate_limited', 'hourly 1: rate_limited');
 select results_eq($$select monthly_requests, total_requests from switchboard.contacts where phone = '+819000000003'$$,
                   $$values (1, 1::bigint)$$, 'rate_limited counted nothing');
+-- 0.5.0: agents.has_schedule and has_tiers stay derived from the rows
+update agents set has_schedule = false, has_tiers = false;
+select is((select count(*)::int from agents a, agent_uses(a.agent_id) u
+            where (a.has_schedule, a.has_tiers) is distinct from (u.has_schedule, u.has_tiers)), 0,
+          'a hand-set flag does not stick: an UPDATE of an agent derives both again');
+select results_eq($$select agent_id::text, has_schedule, has_tiers from agents order by 1$$,
+                  $$values ('e0000000-0000-0000-0000-000000000001', true, false), ('e0000000-0000-0000-0000-000000000002', true, true)$$,
+                  'the flags as the rows say');
+delete from business_hours where agent_id = 'e0000000-0000-0000-0000-000000000001' and day_of_week = 1;
+select ok((select has_schedule from agents where agent_id = 'e0000000-0000-0000-0000-000000000001'), 'deleting some hours keeps has_schedule');
+delete from business_hours where agent_id = 'e0000000-0000-0000-0000-000000000001';
+select ok((select has_schedule from agents where agent_id = 'e0000000-0000-0000-0000-000000000001'), '... its closed dates still count');
+delete from closed_dates where agent_id = 'e0000000-0000-0000-0000-000000000001';
+select ok(not (select has_schedule from agents where agent_id = 'e0000000-0000-0000-0000-000000000001'), 'no hours, no closed dates: has_schedule false');
+select results_eq($$select decision, after_hours, reply from switchboard.record_inbound('e0000000-0000-0000-0000-000000000001', '+12025550100', 'night', '{}', '2026-01-11 03:00-05')$$,
+                  $$values ('accepted'::text, false, null::text)$$, 'without a schedule the agent is always open');
+update tiers set agent_id = 'e0000000-0000-0000-0000-000000000001' where agent_id = 'e0000000-0000-0000-0000-000000000002' and tier = 'free';
+select results_eq($$select agent_id::text, has_tiers from agents order by 1$$,
+                  $$values ('e0000000-0000-0000-0000-000000000001', true), ('e0000000-0000-0000-0000-000000000002', true)$$,
+                  'a tier moved to another agent: both agents have tiers');
+select results_eq($$select decision, quota_remaining from switchboard.record_inbound('e0000000-0000-0000-0000-000000000001', '+12025550177', 'quota', '{}', '2026-02-03 10:00-05')$$,
+                  $$values ('accepted'::text, 1)$$, 'the moved free tier limits its new agent at once (1 of 2)');
+truncate tiers;
+select is((select count(*)::int from agents where has_tiers), 0, 'TRUNCATE tiers clears has_tiers');
+select results_eq($$select decision, quota_remaining from switchboard.record_inbound('e0000000-0000-0000-0000-000000000001', '+12025550177', 'no quota', '{}', '2026-02-03 10:01-05')$$,
+                  $$values ('accepted'::text, null::int)$$, 'no tiers: unlimited');
+truncate closed_dates;
+select is((select count(*)::int from agents where has_schedule), 0, 'TRUNCATE closed_dates clears has_schedule');
 select * from finish();
 rollback;

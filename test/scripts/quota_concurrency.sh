@@ -8,6 +8,9 @@
 #      each contact's own limit holds exactly.
 #   3. the conversation exists, the contact does not yet: 32 racing messages
 #      still admit exactly the limit.
+#   4. agents.has_tiers (0.5.0) when one transaction deletes an agent's last
+#      tier while another adds one, in either order: the flag ends true (the
+#      event path would otherwise skip the remaining tier's limit).
 # Ends with "N passed, N failed".
 set -u
 DB=sb_quota_concurrency
@@ -109,6 +112,32 @@ check "existing conversation, new contact: no error" 0 "$(echo "$out" | grep -c 
 check "existing conversation, new contact: exactly the limit (5) accepted" 5 "$(echo "$out" | grep -c '^accepted$')"
 check "existing conversation, new contact: the counter is the limit" 5 \
       "$(q -c "select monthly_requests from switchboard.contacts where agent_id = '$A1' and phone = '+819099990000'")"
+
+# 4. has_tiers: the one holding the agent's row first commits after a sleep;
+#    the other waits for it and must see its rows when it recomputes.
+A3=d0000000-0000-0000-0000-000000000003
+q -c "insert into switchboard.agents (agent_id, sms_enabled) values ('$A3', true)" \
+  -c "insert into switchboard.tiers (agent_id, tier, monthly_limit) values ('$A3', 'free', 1)"
+race() {  # first (holds the agent's row 1 s), second (runs meanwhile)
+    psql -X -q -v ON_ERROR_STOP=1 -c "begin" -c "$1" -c "select pg_sleep(1)" -c "commit" >/dev/null &
+    local first=$!
+    sleep 0.4
+    q -c "$2" >/dev/null
+    wait "$first"
+}
+race "delete from switchboard.tiers where agent_id = '$A3'" \
+     "insert into switchboard.tiers (agent_id, tier, monthly_limit) values ('$A3', 'pro', 2)"
+check "last tier deleted while another is added: has_tiers" "true|1" \
+      "$(q -c "select a.has_tiers || '|' || (select count(*) from switchboard.tiers t where t.agent_id = a.agent_id)
+                 from switchboard.agents a where a.agent_id = '$A3'")"
+race "insert into switchboard.tiers (agent_id, tier, monthly_limit) values ('$A3', 'free', 1)" \
+     "delete from switchboard.tiers where agent_id = '$A3' and tier = 'pro'"
+check "a tier added while the last one is deleted: has_tiers" "true|1" \
+      "$(q -c "select a.has_tiers || '|' || (select count(*) from switchboard.tiers t where t.agent_id = a.agent_id)
+                 from switchboard.agents a where a.agent_id = '$A3'")"
+check "... and its limit holds on the event path" "accepted quota_exceeded" \
+      "$(q -c "select decision from switchboard.record_inbound('$A3', '+14155550199', 'a')" \
+           -c "select decision from switchboard.record_inbound('$A3', '+14155550199', 'b')" | tr '\n' ' ' | sed 's/ $//')"
 
 psql -X -q -d postgres -c "drop database if exists $DB" >/dev/null
 echo "$passed passed, $failed failed"

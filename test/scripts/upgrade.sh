@@ -123,6 +123,18 @@ select switchboard.record_call('b0000000-0000-4000-8000-00000000000b', 'CA2', '0
 select switchboard.record_inbound('b0000000-0000-4000-8000-00000000000b', '07400 123458', 'staged', '{}', '2026-03-02 09:00+00');
 SQL
     check "$old: data recorded" "$?" "0"
+    # from 0.2.0 on: a schedule for B, a tier for A (0.5.0 derives
+    # agents.has_schedule and has_tiers from them in the update)
+    at_least_020=$([ "$(printf '%s\n' "$old" 0.2.0 | sort -V | head -n 1)" = 0.2.0 ] && echo yes)
+    if [ -n "$at_least_020" ]; then
+        q $DB -c "insert into switchboard.business_hours (agent_id, day_of_week, open_time, close_time)
+                  values ('b0000000-0000-4000-8000-00000000000b', 1, '09:00', '17:00')" \
+              -c "insert into switchboard.tiers (agent_id, tier, monthly_limit)
+                  values ('a0000000-0000-4000-8000-00000000000a', 'free', 1000)" >/dev/null
+        want_uses="A:f:t,B:t:f,disabled:f:f"
+    else
+        want_uses="A:f:f,B:f:f,disabled:f:f"
+    fi
     q $DB -c "$snapshot_sql" >/dev/null
     count_sql="select message_count from switchboard.conversations
                 where agent_id = 'a0000000-0000-4000-8000-00000000000a' and phone = '+12015550120'"
@@ -135,6 +147,10 @@ SQL
     check "$old: ALTER EXTENSION switchboard UPDATE succeeds" "$?:$update_log" "0:"
     check "$old: now at $current" "$(q $DB -c "select extversion from pg_extension where extname = 'switchboard'")" "$current"
     check "$old: every row of every old table is unchanged" "$(q $DB -c "$compare_sql")" "same"
+    check "$old: agents.has_schedule and has_tiers derived by the update" \
+        "$(q $DB -c "select string_agg(display_name || ':' || case when has_schedule then 't' else 'f' end || ':' ||
+                                        case when has_tiers then 't' else 'f' end, ',' order by display_name)
+                       from switchboard.agents")" "$want_uses"
 
     check "$old: the admin-granted role keeps its grants through the update" \
         "$(q $DB -c "select has_function_privilege('sb_upgrade_app', 'switchboard.record_outbound(uuid,uuid,text,jsonb,timestamptz)', 'execute')")" "t"

@@ -176,6 +176,8 @@ insert into fn_call values
     ('route_call(text,text,text,text,timestamp with time zone,integer,jsonb)',
      'select * from switchboard.route_call(''+12015550180'', ''CA-route'', ''+12015550142'', ''ringing'')', false, false),
     ('is_open(uuid,timestamp with time zone)', 'select switchboard.is_open(%1$L, now())', true, false),
+    -- 0.5.0: the helper behind agents.has_schedule and has_tiers (A has both)
+    ('agent_uses(uuid)', 'select 1 from switchboard.agent_uses(%1$L) u where u.has_schedule and u.has_tiers', false, false),
     ('set_contact_tier(uuid,text,text)',
      'select switchboard.set_contact_tier(%1$L, ''(201) 555-0142'', ''Pro'')', true, false);
 
@@ -192,7 +194,8 @@ select f.fn, w.who, u.unknown, f.expected
         -- the helpers' reads see only the caller's rows: nothing of A for someone else
         ('stats_fold(uuid,bigint)', 'other', 'rows:0'),
         ('stats_days(uuid,date,date)', 'other', 'rows:0'),
-        ('stats_from_raw(uuid,date,date)', 'other', 'rows:0'))
+        ('stats_from_raw(uuid,date,date)', 'other', 'rows:0'),
+        ('agent_uses(uuid)', 'other', 'rows:0'))
        f (fn, who, expected)
  cross join (values (false)) u (unknown)
  join pg_temp.who w using (who)

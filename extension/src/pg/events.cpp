@@ -104,14 +104,29 @@ Plan agent_plan = {nullptr,
 // locked: as of the statement's snapshot, see contact_lock_plan), whether the
 // agent is open at $3, and the agent's id (the routed form finds the agent by
 // the dialed number, $1).
-#define EVENT_COLUMNS                                                                               \
+// The columns every event plan returns, 1-16 and 19-22; 17-18 (the tier's
+// limit, open) and, since 0.5.0, 23-25 differ by schema.
+#define EVENT_COLUMNS_HEAD                                                                          \
     "SELECT a.sms_enabled, a.auto_respond, a.welcome_message, a.session_timeout_minutes,"         \
     " a.max_daily_conversations, a.rate_limit_per_hour, a.timezone, n.e164,"                      \
     " EXISTS (SELECT FROM switchboard.blocked_numbers b"                                          \
     "   WHERE b.agent_id" Q_EQ "a.agent_id AND b.phone" Q_EQ "n.e164) AS blocked,"                 \
     " c.conversation_id, c.session_id, c.last_message_at, c.rate_window, a.default_region,"       \
-    " k.monthly_requests, k.requests_month, t.monthly_limit, " OPEN_SQL("a.agent_id", "$3", "a.timezone") "," \
-    " a.after_hours_message, a.agent_id, k.phone IS NOT NULL, c.last_inbound_at"
+    " k.monthly_requests, k.requests_month,"
+#define EVENT_COLUMNS_TAIL " a.after_hours_message, a.agent_id, k.phone IS NOT NULL, c.last_inbound_at"
+// 0.5.0: whether the agent has a schedule and tiers (agents.has_schedule,
+// has_tiers) and the contact's tier, instead of the tier's limit and the
+// hours: read_event looks those up (tier_plan, open_plan) only for an agent
+// that has them.  Why: Postgres keeps a backend's first 16 relation locks of a
+// transaction on its fast path, and every further one goes through the shared
+// lock table under its partition lock; with the schedule and the tiers in the
+// plan an event locked about 20 relations, and the analytics' writes spilled
+// over (+13% events/s without them, README "The fast-path locks").
+#define EVENT_COLUMNS                                                                               \
+    EVENT_COLUMNS_HEAD " NULL::pg_catalog.int4, true," EVENT_COLUMNS_TAIL ", a.has_schedule, a.has_tiers, k.tier"
+// 0.2.0 to 0.4.0: the tier's limit and the hours in the statement.
+#define EVENT_COLUMNS_020                                                                           \
+    EVENT_COLUMNS_HEAD " t.monthly_limit, " OPEN_SQL("a.agent_id", "$3", "a.timezone") "," EVENT_COLUMNS_TAIL
 #define EVENT_FROM_AGENT " FROM switchboard.agents a"
 #define EVENT_FROM_NUMBER                                                                           \
     " FROM switchboard.phone_numbers p JOIN switchboard.agents a ON a.agent_id" Q_EQ "p.agent_id"
@@ -122,7 +137,9 @@ Plan agent_plan = {nullptr,
     "   WHERE agent_id" Q_EQ "a.agent_id AND phone" Q_EQ "n.e164" LOCK ") AS c ON true"             \
     " LEFT JOIN LATERAL (SELECT phone, tier, monthly_requests, requests_month"                    \
     "   FROM switchboard.contacts"                                                                \
-    "   WHERE agent_id" Q_EQ "a.agent_id AND phone" Q_EQ "n.e164) AS k ON true"                     \
+    "   WHERE agent_id" Q_EQ "a.agent_id AND phone" Q_EQ "n.e164) AS k ON true"
+#define EVENT_JOINS_020(LOCK)                                                                       \
+    EVENT_JOINS(LOCK)                                                                               \
     " LEFT JOIN LATERAL (SELECT monthly_limit FROM switchboard.tiers"                             \
     "   WHERE agent_id" Q_EQ "a.agent_id AND tier" Q_EQ "COALESCE(k.tier, 'free')) AS t ON true"
 #define WHERE_AGENT " WHERE a.agent_id" Q_EQ "$1"
@@ -130,10 +147,20 @@ Plan agent_plan = {nullptr,
     " WHERE p.number" Q_EQ "$1 AND p.is_active AND p.kind" " OPERATOR(pg_catalog.<>) 'voice'"
 Plan event_lock_plan = {nullptr, EVENT_COLUMNS EVENT_FROM_AGENT EVENT_JOINS(" FOR UPDATE") WHERE_AGENT,
                         3, {UUIDOID, TEXTOID, TIMESTAMPTZOID}};
+Plan event_lock_plan_020 = {nullptr, EVENT_COLUMNS_020 EVENT_FROM_AGENT EVENT_JOINS_020(" FOR UPDATE") WHERE_AGENT,
+                            3, {UUIDOID, TEXTOID, TIMESTAMPTZOID}};
 
 // The same without the locks, for check_rate_limit.
 Plan event_peek_plan = {nullptr, EVENT_COLUMNS EVENT_FROM_AGENT EVENT_JOINS("") WHERE_AGENT,
                         3, {UUIDOID, TEXTOID, TIMESTAMPTZOID}};
+Plan event_peek_plan_020 = {nullptr, EVENT_COLUMNS_020 EVENT_FROM_AGENT EVENT_JOINS_020("") WHERE_AGENT,
+                            3, {UUIDOID, TEXTOID, TIMESTAMPTZOID}};
+
+// A tier's monthly limit (no row: unlimited), for an agent that has tiers.
+Plan tier_plan = {nullptr,
+                  "SELECT monthly_limit FROM switchboard.tiers"
+                  " WHERE agent_id" Q_EQ "$1 AND tier" Q_EQ "$2",
+                  2, {UUIDOID, TEXTOID}};
 
 // A schema still at 0.1.0 (the library serves both until ALTER EXTENSION
 // UPDATE): the same columns, without contacts, tiers and hours.
@@ -169,6 +196,8 @@ Plan contact_lock_plan = {nullptr,
 // route_inbound: the agent by the dialed number ($1, E.164), an active sms/both number.
 Plan route_lock_plan = {nullptr, EVENT_COLUMNS EVENT_FROM_NUMBER EVENT_JOINS(" FOR UPDATE") WHERE_NUMBER,
                         3, {TEXTOID, TEXTOID, TIMESTAMPTZOID}};
+Plan route_lock_plan_020 = {nullptr, EVENT_COLUMNS_020 EVENT_FROM_NUMBER EVENT_JOINS_020(" FOR UPDATE") WHERE_NUMBER,
+                            3, {TEXTOID, TEXTOID, TIMESTAMPTZOID}};
 
 // Why a dialed number does not route (the error path only).
 Plan number_plan = {nullptr,
@@ -434,11 +463,24 @@ Plan region_plan = {nullptr,
 // entry point of the event path, so one library serves a database before and
 // after ALTER EXTENSION UPDATE (two syscache look-ups per call).
 bool schema_010 = false;
+// Whether agents has has_schedule and has_tiers (0.5.0 on), set with schema_010.
+bool schema_050 = false;
 
 void detect_schema()
 {
     Oid nsp = get_namespace_oid("switchboard", true);
     schema_010 = !OidIsValid(nsp) || !OidIsValid(get_relname_relid("contacts", nsp));
+    schema_050 = !schema_010 && get_attnum(get_relname_relid("agents", nsp), "has_tiers") != InvalidAttrNumber;
+}
+
+// The event plan of the installed schema: locking the conversation, or not (check_rate_limit).
+Plan *event_plan(bool lock)
+{
+    if (schema_010)
+        return lock ? &event_lock_plan_010 : &event_peek_plan_010;
+    if (schema_050)
+        return lock ? &event_lock_plan : &event_peek_plan;
+    return lock ? &event_lock_plan_020 : &event_peek_plan_020;
 }
 
 // Set by record_* around their own message insert: the messages trigger then
@@ -627,17 +669,52 @@ struct Conversation {
 
 [[noreturn]] void number_not_routed(Datum number, bool voice);
 
+// 0.5.0's event plans leave the hours and the tier's limit to these two
+// statements, run only for an agent that has a schedule or tiers (the
+// event's columns 23-25: has_schedule, has_tiers, the contact's tier).
+void read_schedule_and_tier(Datum agent_id, TimestampTz at, Conversation *c, bool read_only)
+{
+    bool isnull;
+    bool has_schedule = getbool(23, &isnull);
+    bool has_tiers = getbool(24, &isnull);
+    Datum tier = getdatum(25, &isnull);
+    if (isnull)
+        tier = CStringGetTextDatum("free");
+    if (has_schedule) {
+        Datum args[2] = {agent_id, TimestampTzGetDatum(at)};
+        run(&open_plan, args, nullptr, read_only, 1);
+        c->open = SPI_processed == 0 || getbool(1, &isnull);
+    }
+    if (has_tiers) {
+        Datum args[2] = {agent_id, tier};
+        run(&tier_plan, args, nullptr, read_only, 1);
+        c->has_limit = SPI_processed > 0;
+        c->monthly_limit = c->has_limit ? DatumGetInt32(getdatum(1, &isnull)) : 0;
+    }
+}
+
+void read_event_row(Plan *plan, Datum key, Datum raw, Agent *agent, Datum *e164, Conversation *c);
+
 // Runs an event plan: the agent (or P0002), the normalized number (or 22023),
 // blocked, and the conversation row if there is one.  `key` is the agent's id,
 // or for route_lock_plan the dialed number in E.164 (P0002 naming it when it
 // does not route an SMS).
+
 void read_event(Plan *plan, Datum key, Datum raw, TimestampTz at, Agent *agent, Datum *e164, Conversation *c,
                 bool read_only)
 {
     Datum args[3] = {key, raw, TimestampTzGetDatum(at)};
     run(plan, args, nullptr, read_only, 0);
+    read_event_row(plan, key, raw, agent, e164, c);
+    if (SPI_tuptable->tupdesc->natts > 22)
+        read_schedule_and_tier(agent->agent_id, at, c, read_only);
+}
+
+// read_event's result row (SPI_tuptable), columns 1-22.
+void read_event_row(Plan *plan, Datum key, Datum raw, Agent *agent, Datum *e164, Conversation *c)
+{
     if (SPI_processed == 0) {
-        if (plan == &route_lock_plan)
+        if (plan == &route_lock_plan || plan == &route_lock_plan_020)
             number_not_routed(key, false);
         agent_not_found(key);
     }
@@ -688,6 +765,7 @@ void read_event(Plan *plan, Datum key, Datum raw, TimestampTz at, Agent *agent, 
     c->has_last_inbound = !isnull;
     c->last_inbound_at = isnull ? 0 : DatumGetTimestampTz(last_inbound);
 }
+
 
 // Locks (creating if needed) the agent's counter row of `day`; returns its count.
 int lock_day(Datum agent_id, Datum day)
@@ -1122,7 +1200,7 @@ Datum inbound_event(FunctionCallInfo fcinfo, Plan *plan, Datum key)
     }
 
     bool attached = conv.found;
-    bool routed = plan == &route_lock_plan;
+    bool routed = plan == &route_lock_plan || plan == &route_lock_plan_020;
     Datum values[12];
     bool nulls[12] = {false, !attached, !attached, false, false, false, true, !v.has_retry, !v.has_remaining,
                       false, !conv.has_limit, !routed};
@@ -1199,7 +1277,7 @@ SB_FUNCTION(record_inbound)
 {
     require_arguments(fcinfo, "record_inbound", 5, 2);
     detect_schema();
-    return inbound_event(fcinfo, schema_010 ? &event_lock_plan_010 : &event_lock_plan, PG_GETARG_DATUM(0));
+    return inbound_event(fcinfo, event_plan(true), PG_GETARG_DATUM(0));
 }
 
 // route_inbound(to_phone, from_phone, body, metadata, at) -> record_inbound's row
@@ -1207,8 +1285,9 @@ SB_FUNCTION(record_inbound)
 SB_FUNCTION(route_inbound)
 {
     require_arguments(fcinfo, "route_inbound", 5, 2);
-    schema_010 = false;  // exists from 0.2.0 on
-    return inbound_event(fcinfo, &route_lock_plan, dialed_number(PG_GETARG_DATUM(0)));
+    detect_schema();  // route_inbound exists from 0.2.0 on
+    return inbound_event(fcinfo, schema_050 ? &route_lock_plan : &route_lock_plan_020,
+                         dialed_number(PG_GETARG_DATUM(0)));
 }
 
 // is_open(agent_id, at) -> whether the agent's business hours hold `at`
@@ -1275,7 +1354,7 @@ SB_FUNCTION(check_rate_limit)
     Datum e164;
     Conversation conv;
     detect_schema();
-    read_event(schema_010 ? &event_peek_plan_010 : &event_peek_plan, agent_id, raw, at, &agent, &e164, &conv, true);
+    read_event(event_plan(false), agent_id, raw, at, &agent, &e164, &conv, true);
     Verdict v;
     Datum day = local_day(&agent, at);
     if (!judge_known(&agent, agent_id, e164, &conv, at, month_of(day), false, &v)) {
@@ -1355,11 +1434,11 @@ SB_FUNCTION(upsert_conversation)
     Datum e164;
     Conversation conv;
     bool is_new_conversation = false, is_new_session = false;
-    read_event(schema_010 ? &event_lock_plan_010 : &event_lock_plan, agent_id, raw, at, &agent, &e164, &conv, false);
+    read_event(event_plan(true), agent_id, raw, at, &agent, &e164, &conv, false);
     if (!conv.found) {
         Datum day = local_day(&agent, at);
         lock_day(agent_id, day);
-        read_event(schema_010 ? &event_lock_plan_010 : &event_lock_plan, agent_id, raw, at, &agent, &e164, &conv, false);
+        read_event(event_plan(true), agent_id, raw, at, &agent, &e164, &conv, false);
         if (!conv.found) {
             Datum args[5] = {agent_id, e164, 0, 0, new_uuid()};
             char nulls[5] = {' ', ' ', 'n', ' ', ' '};
@@ -1374,7 +1453,7 @@ SB_FUNCTION(upsert_conversation)
                 Datum bump[2] = {agent_id, day};
                 run(&day_bump_plan, bump, nullptr, false, 0);
             } else {
-                read_event(schema_010 ? &event_lock_plan_010 : &event_lock_plan, agent_id, raw, at, &agent, &e164, &conv, false);
+                read_event(event_plan(true), agent_id, raw, at, &agent, &e164, &conv, false);
                 if (!conv.found)
                     elog(ERROR, "switchboard: conversation vanished while opening it");
             }
