@@ -182,6 +182,11 @@ check "record_call after restore: new call id above the old ones" "$got" "true,t
 got=$(q $DST -c "select decision || ',' || agent_id || ',' || after_hours
                    from switchboard.route_inbound('+442079460001', '07400 123456', 'routed after restore', '{}', '2026-03-02 10:00+00')")
 check "route_inbound after restore: the number routes, the hours hold" "$got" "accepted,b0000000-0000-4000-8000-00000000000b,false"
+got=$(q $DST -c "select has_schedule || ',' || has_tiers from switchboard.agents where agent_id = 'b0000000-0000-4000-8000-00000000000b'")
+check "agents.has_schedule and has_tiers are restored (0.5.0)" "$got" "true,true"
+got=$(q $DST -c "select decision || ',' || after_hours
+                   from switchboard.route_inbound('+442079460001', '07400 123456', 'routed at night', '{}', '2026-03-03 03:00+00')")
+check "route_inbound after restore: outside the restored hours, after hours" "$got" "accepted,true"
 got=$(q $DST -c "select status from switchboard.record_call('b0000000-0000-4000-8000-00000000000b', 'CA2', '07400 123456', 'in_progress', '2026-03-01 14:00:10+00')")
 check "record_call after restore: a restored call moves on" "$got" "in_progress"
 got=$(q $DST -c "select switchboard.record_outbound('a0000000-0000-4000-8000-00000000000a', conversation_id, 'x', '{}', '2026-03-01 17:00+00') > $old_msg

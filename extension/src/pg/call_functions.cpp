@@ -55,7 +55,8 @@ std::string_view text_view(const text *t)
 
 // --- record_call: kept plans ---------------------------------------------------
 
-SPIPlanPtr plan_agent;             // the agent's default region
+SPIPlanPtr plan_agent;             // the agent's default region, whether it has a schedule (0.5.0)
+SPIPlanPtr plan_agent_020;         // the same before 0.5.0: the schedule is always read
 SPIPlanPtr plan_read_call;         // the call by (agent, call_sid), with its ctid and after_hours
 SPIPlanPtr plan_insert_conversation;
 SPIPlanPtr plan_select_conversation;
@@ -87,13 +88,19 @@ void prepare(SPIPlanPtr *plan, const char *query, int nargs, Oid *types)
     "INSERT INTO switchboard.calls AS c (agent_id, call_sid, conversation_id, caller, status,"     \
     " started_at, answered_at, ended_at, duration_seconds, metadata"
 
-void prepare_plans(bool schema_010)
+void prepare_plans(bool schema_010, bool schema_050)
 {
     Oid agent_sid[2] = {UUIDOID, TEXTOID};
-    prepare(&plan_agent,
-            "SELECT a.default_region FROM switchboard.agents a"
-            " WHERE a.agent_id OPERATOR(pg_catalog.=) $1",
-            1, agent_sid);
+    if (schema_050)
+        prepare(&plan_agent,
+                "SELECT a.default_region, a.has_schedule FROM switchboard.agents a"
+                " WHERE a.agent_id OPERATOR(pg_catalog.=) $1",
+                1, agent_sid);
+    else
+        prepare(&plan_agent_020,
+                "SELECT a.default_region, true FROM switchboard.agents a"
+                " WHERE a.agent_id OPERATOR(pg_catalog.=) $1",
+                1, agent_sid);
     if (schema_010)
         prepare(&plan_read_call_010, READ_CALL "false" READ_CALL_WHERE, 2, agent_sid);
     else
@@ -220,8 +227,10 @@ void ensure_conversation(const pg_uuid_t *agent, Datum phone_text, pg_uuid_t *ou
 // calls (P0002 else), and whether an agent is open at a time.
 extern "C" Datum switchboard_route_number(Datum raw, bool voice);
 extern "C" bool switchboard_agent_open(Datum agent_id, TimestampTz at);
-// Whether the installed schema is 0.1.0's (no business hours, no calls.after_hours).
+// Whether the installed schema is 0.1.0's (no business hours, no calls.after_hours),
+// and whether it has agents.has_schedule (0.5.0 on).
 extern "C" bool switchboard_schema_is_010(void);
+extern "C" bool switchboard_schema_is_050(void);
 
 namespace {
 
@@ -273,7 +282,8 @@ Datum call_event(FunctionCallInfo fcinfo, bool routed)
     if (SPI_connect() != SPI_OK_CONNECT)
         elog(ERROR, "record_call: SPI_connect failed");
     bool schema_010 = !routed && switchboard_schema_is_010();
-    prepare_plans(schema_010);
+    bool schema_050 = !schema_010 && switchboard_schema_is_050();
+    prepare_plans(schema_010, schema_050);
     bool after_hours = false;
     if (routed)
         agent = *DatumGetUUIDP(switchboard_route_number(PG_GETARG_DATUM(0), true));
@@ -282,9 +292,11 @@ Datum call_event(FunctionCallInfo fcinfo, bool routed)
     Datum values[11];
     char nulls[12] = "           ";
     values[0] = UUIDPGetDatum(&agent);
-    run(plan_agent, values, nulls, SPI_OK_SELECT);
+    run(schema_050 ? plan_agent : plan_agent_020, values, nulls, SPI_OK_SELECT);
     if (SPI_processed == 0)
         throw_unknown_agent(&agent);
+    // is_open's statement only for an agent with a schedule (0.5.0's agents.has_schedule)
+    bool has_schedule = DatumGetBool(column(2));
     text *region_text = DatumGetTextPP(column(1));
     phone::Region region = phone::parse_region(VARDATA_ANY(region_text),
                                                VARSIZE_ANY_EXHDR(region_text), false);
@@ -373,7 +385,7 @@ Datum call_event(FunctionCallInfo fcinfo, bool routed)
         }
         calls::CallState first = calls::first_event(event);
         // after hours at the call's start, in the agent's hours (0.2.0 schema)
-        bool closed = !schema_010 && !switchboard_agent_open(UUIDPGetDatum(&agent), first.started_at);
+        bool closed = !schema_010 && has_schedule && !switchboard_agent_open(UUIDPGetDatum(&agent), first.started_at);
         memset(nulls, ' ', 11);
         values[0] = UUIDPGetDatum(&agent);
         values[1] = PointerGetDatum(call_sid);

@@ -104,15 +104,16 @@ Plan agent_plan = {nullptr,
 // locked: as of the statement's snapshot, see contact_lock_plan), whether the
 // agent is open at $3, and the agent's id (the routed form finds the agent by
 // the dialed number, $1).
-// The columns every event plan returns, 1-16 and 19-22; 17-18 (the tier's
-// limit, open) and, since 0.5.0, 23-25 differ by schema.
-#define EVENT_COLUMNS_HEAD                                                                          \
+// The columns every event plan returns, 1-14 (every schema), 15-16 and 19-22
+// (from 0.2.0 on); 17-18 (the tier's limit, open) and, since 0.5.0, 23-25
+// differ by schema.
+#define EVENT_COLUMNS_AGENT                                                                         \
     "SELECT a.sms_enabled, a.auto_respond, a.welcome_message, a.session_timeout_minutes,"         \
     " a.max_daily_conversations, a.rate_limit_per_hour, a.timezone, n.e164,"                      \
     " EXISTS (SELECT FROM switchboard.blocked_numbers b"                                          \
     "   WHERE b.agent_id" Q_EQ "a.agent_id AND b.phone" Q_EQ "n.e164) AS blocked,"                 \
-    " c.conversation_id, c.session_id, c.last_message_at, c.rate_window, a.default_region,"       \
-    " k.monthly_requests, k.requests_month,"
+    " c.conversation_id, c.session_id, c.last_message_at, c.rate_window, a.default_region,"
+#define EVENT_COLUMNS_HEAD EVENT_COLUMNS_AGENT " k.monthly_requests, k.requests_month,"
 #define EVENT_COLUMNS_TAIL " a.after_hours_message, a.agent_id, k.phone IS NOT NULL, c.last_inbound_at"
 // 0.5.0: whether the agent has a schedule and tiers (agents.has_schedule,
 // has_tiers) and the contact's tier, instead of the tier's limit and the
@@ -130,11 +131,14 @@ Plan agent_plan = {nullptr,
 #define EVENT_FROM_AGENT " FROM switchboard.agents a"
 #define EVENT_FROM_NUMBER                                                                           \
     " FROM switchboard.phone_numbers p JOIN switchboard.agents a ON a.agent_id" Q_EQ "p.agent_id"
-#define EVENT_JOINS(LOCK)                                                                           \
+// The number normalized, and the conversation (every schema).
+#define EVENT_JOINS_CONVERSATION(LOCK)                                                              \
     " CROSS JOIN LATERAL (SELECT switchboard.try_normalize_phone($2, a.default_region) AS e164 OFFSET 0) AS n" \
     " LEFT JOIN LATERAL (SELECT conversation_id, session_id, last_message_at, rate_window, last_inbound_at"        \
     "   FROM switchboard.conversations"                                                           \
-    "   WHERE agent_id" Q_EQ "a.agent_id AND phone" Q_EQ "n.e164" LOCK ") AS c ON true"             \
+    "   WHERE agent_id" Q_EQ "a.agent_id AND phone" Q_EQ "n.e164" LOCK ") AS c ON true"
+#define EVENT_JOINS(LOCK)                                                                           \
+    EVENT_JOINS_CONVERSATION(LOCK)                                                                  \
     " LEFT JOIN LATERAL (SELECT phone, tier, monthly_requests, requests_month"                    \
     "   FROM switchboard.contacts"                                                                \
     "   WHERE agent_id" Q_EQ "a.agent_id AND phone" Q_EQ "n.e164) AS k ON true"
@@ -165,21 +169,12 @@ Plan tier_plan = {nullptr,
 // A schema still at 0.1.0 (the library serves both until ALTER EXTENSION
 // UPDATE): the same columns, without contacts, tiers and hours.
 #define EVENT_COLUMNS_010                                                                           \
-    "SELECT a.sms_enabled, a.auto_respond, a.welcome_message, a.session_timeout_minutes,"         \
-    " a.max_daily_conversations, a.rate_limit_per_hour, a.timezone, n.e164,"                      \
-    " EXISTS (SELECT FROM switchboard.blocked_numbers b"                                          \
-    "   WHERE b.agent_id" Q_EQ "a.agent_id AND b.phone" Q_EQ "n.e164) AS blocked,"                 \
-    " c.conversation_id, c.session_id, c.last_message_at, c.rate_window, a.default_region,"       \
+    EVENT_COLUMNS_AGENT                                                                             \
     " NULL::pg_catalog.int4, NULL::pg_catalog.date, NULL::pg_catalog.int4, true,"                 \
     " NULL::pg_catalog.text, a.agent_id, false, c.last_inbound_at"
-#define EVENT_JOINS_010(LOCK)                                                                       \
-    " CROSS JOIN LATERAL (SELECT switchboard.try_normalize_phone($2, a.default_region) AS e164 OFFSET 0) AS n" \
-    " LEFT JOIN LATERAL (SELECT conversation_id, session_id, last_message_at, rate_window, last_inbound_at"        \
-    "   FROM switchboard.conversations"                                                           \
-    "   WHERE agent_id" Q_EQ "a.agent_id AND phone" Q_EQ "n.e164" LOCK ") AS c ON true"
-Plan event_lock_plan_010 = {nullptr, EVENT_COLUMNS_010 EVENT_FROM_AGENT EVENT_JOINS_010(" FOR UPDATE") WHERE_AGENT,
-                            3, {UUIDOID, TEXTOID, TIMESTAMPTZOID}};
-Plan event_peek_plan_010 = {nullptr, EVENT_COLUMNS_010 EVENT_FROM_AGENT EVENT_JOINS_010("") WHERE_AGENT,
+Plan event_lock_plan_010 = {nullptr, EVENT_COLUMNS_010 EVENT_FROM_AGENT EVENT_JOINS_CONVERSATION(" FOR UPDATE")
+                            WHERE_AGENT, 3, {UUIDOID, TEXTOID, TIMESTAMPTZOID}};
+Plan event_peek_plan_010 = {nullptr, EVENT_COLUMNS_010 EVENT_FROM_AGENT EVENT_JOINS_CONVERSATION("") WHERE_AGENT,
                             3, {UUIDOID, TEXTOID, TIMESTAMPTZOID}};
 
 // The contact's counter, locked and current, for a quota check: read only when
@@ -1323,6 +1318,14 @@ extern "C" bool switchboard_schema_is_010(void)
 {
     detect_schema();
     return schema_010;
+}
+
+// switchboard_schema_is_050(): whether agents has has_schedule (0.5.0 on), for
+// record_call's C++ code.
+extern "C" bool switchboard_schema_is_050(void)
+{
+    detect_schema();
+    return schema_050;
 }
 
 // switchboard_route_number(to_phone, voice): the agent of an active dialed
