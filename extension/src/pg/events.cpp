@@ -664,6 +664,12 @@ struct Conversation {
 
 [[noreturn]] void number_not_routed(Datum number, bool voice);
 
+// Whether an event plan finds the agent by the dialed number (route_inbound).
+bool routed_plan(const Plan *plan)
+{
+    return plan == &route_lock_plan || plan == &route_lock_plan_020;
+}
+
 // 0.5.0's event plans leave the hours and the tier's limit to these two
 // statements, run only for an agent that has a schedule or tiers (the
 // event's columns 23-25: has_schedule, has_tiers, the contact's tier).
@@ -694,7 +700,6 @@ void read_event_row(Plan *plan, Datum key, Datum raw, Agent *agent, Datum *e164,
 // blocked, and the conversation row if there is one.  `key` is the agent's id,
 // or for route_lock_plan the dialed number in E.164 (P0002 naming it when it
 // does not route an SMS).
-
 void read_event(Plan *plan, Datum key, Datum raw, TimestampTz at, Agent *agent, Datum *e164, Conversation *c,
                 bool read_only)
 {
@@ -709,7 +714,7 @@ void read_event(Plan *plan, Datum key, Datum raw, TimestampTz at, Agent *agent, 
 void read_event_row(Plan *plan, Datum key, Datum raw, Agent *agent, Datum *e164, Conversation *c)
 {
     if (SPI_processed == 0) {
-        if (plan == &route_lock_plan || plan == &route_lock_plan_020)
+        if (routed_plan(plan))
             number_not_routed(key, false);
         agent_not_found(key);
     }
@@ -760,7 +765,6 @@ void read_event_row(Plan *plan, Datum key, Datum raw, Agent *agent, Datum *e164,
     c->has_last_inbound = !isnull;
     c->last_inbound_at = isnull ? 0 : DatumGetTimestampTz(last_inbound);
 }
-
 
 // Locks (creating if needed) the agent's counter row of `day`; returns its count.
 int lock_day(Datum agent_id, Datum day)
@@ -1195,7 +1199,7 @@ Datum inbound_event(FunctionCallInfo fcinfo, Plan *plan, Datum key)
     }
 
     bool attached = conv.found;
-    bool routed = plan == &route_lock_plan || plan == &route_lock_plan_020;
+    bool routed = routed_plan(plan);
     Datum values[12];
     bool nulls[12] = {false, !attached, !attached, false, false, false, true, !v.has_retry, !v.has_remaining,
                       false, !conv.has_limit, !routed};
