@@ -1,5 +1,5 @@
 -- Routing by dialed number, business hours, tiered monthly quotas (0.2.0):
--- the outputs of route_inbound, route_call, is_open, set_contact_tier and
+-- the outputs of route_inbound, route_call, is_open, set_contact_tier, agent_uses and
 -- record_inbound's new columns, and every error text.
 -- Random ids (conversation_id, session_id) are shown as comparisons only.
 set search_path = switchboard, public;
@@ -123,3 +123,11 @@ select day, inbound, accepted, disabled, quota_exceeded, after_hours
 select day, inbound, accepted, disabled, quota_exceeded, after_hours
   from daily_stats('f0000000-0000-0000-0000-000000000002', '2026-04-30', '2026-05-01');
 select inbound, quota_exceeded, after_hours from agent_summary('f0000000-0000-0000-0000-000000000002', 400);
+
+-- 0.5.0: agents.has_schedule and has_tiers, derived from the rows (agent_uses)
+select a.display_name, a.has_schedule, a.has_tiers, u.has_schedule as uses_schedule, u.has_tiers as uses_tiers
+  from agents a, agent_uses(a.agent_id) u
+ where a.agent_id in ('f0000000-0000-0000-0000-000000000001', 'f0000000-0000-0000-0000-000000000002')
+ order by a.agent_id;
+select * from agent_uses('f0000000-0000-0000-0000-0000000000ff');
+select * from agent_uses(null);
