@@ -82,6 +82,12 @@ CREATE TABLE switchboard.conversations (
     rate_window      timestamptz[] NOT NULL DEFAULT '{}',
     created_at       timestamptz NOT NULL DEFAULT now(),
     updated_at       timestamptz NOT NULL DEFAULT now(),
+    -- 0.6.0: the session whose analytics records are known to exist (the
+    -- conversation's and this session's first messages in stats_first, no later
+    -- than last_message_at): an in-order event of that session stages its
+    -- analytics without probing for them.  Set by record_*'s staged statement,
+    -- stale as soon as session_id changes, recomputed by rebuild_stats.
+    stats_session    uuid,
     PRIMARY KEY (agent_id, conversation_id),
     UNIQUE (agent_id, phone)
 ) WITH (fillfactor = 80);  -- room on the page for the per-event update to stay HOT

@@ -721,6 +721,18 @@ BEGIN
     IF $1 IS NOT NULL THEN
         PERFORM switchboard.stats_check_agent($1);
     END IF;
+    -- The conversations' marks that their analytics records exist
+    -- (conversations.stats_session) go first: the records are recomputed below
+    -- from the raw rows, which may have been edited by hand, and the marks set
+    -- again at the end where they allow it.  Before the lock:
+    -- an event holds its conversation's row while it waits for messages, so
+    -- this UPDATE waits for it instead of deadlocking; an event that sets a mark
+    -- again meanwhile stored a message of that session, which the rebuild sees.
+    -- (A second rebuild_stats in one transaction, over agents the first did not
+    -- cover, holds that lock already: an event there then meets a deadlock,
+    -- which Postgres breaks by failing one of the two; nothing is half-done.)
+    UPDATE switchboard.conversations c SET stats_session = NULL
+     WHERE ($1 IS NULL OR c.agent_id = $1) AND c.stats_session IS NOT NULL;
     -- writers wait until the rebuild commits, so no event is counted twice or lost
     LOCK TABLE switchboard.messages, switchboard.calls IN SHARE MODE;
     FOR a, tz IN SELECT g.agent_id, g.timezone FROM switchboard.agents g
@@ -810,6 +822,21 @@ BEGIN
          WHERE t.agent_id = a AND t.day BETWEEN lo AND hi
            AND EXISTS (SELECT FROM switchboard.stats_daily_category k WHERE k.agent_id = a AND k.day = t.day);
     END LOOP;
+    -- Mark the conversations again where the recomputed records allow it (as
+    -- their next in-order event would), skipping any row an event holds: that
+    -- event waits for the lock on messages above, so waiting for it here would
+    -- deadlock; its conversation is marked by the event after it.
+    UPDATE switchboard.conversations c SET stats_session = c.session_id
+      FROM (SELECT v.agent_id, v.conversation_id FROM switchboard.conversations v
+             WHERE ($1 IS NULL OR v.agent_id = $1) AND v.stats_session IS NULL
+               AND EXISTS (SELECT FROM switchboard.stats_first f
+                            WHERE f.agent_id = v.agent_id AND f.kind = 'conversation' AND f.id = v.conversation_id
+                              AND f.first_at <= v.last_message_at)
+               AND EXISTS (SELECT FROM switchboard.stats_first f
+                            WHERE f.agent_id = v.agent_id AND f.kind = 'session' AND f.id = v.session_id
+                              AND f.first_at <= v.last_message_at)
+               FOR UPDATE OF v SKIP LOCKED) m
+     WHERE c.agent_id = m.agent_id AND c.conversation_id = m.conversation_id;
     RETURN total;
 END
 $fn$;

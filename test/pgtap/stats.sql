@@ -2,7 +2,7 @@
 -- field, after randomized event mixes; exact uniques; timezone day boundaries;
 -- call status paths; late events; purge
 begin;
-select plan(73);
+select plan(86);
 
 select setseed(0.42);
 
@@ -542,6 +542,71 @@ select results_eq(
     $$values (3::bigint, 3::bigint, 1::bigint, 1::bigint)$$,
     'bounded folds: every message counted once');
 select pg_temp.matches_rebuild('00000000-0000-0000-0000-0000000000a9', 'bounded folds: incremental equals rebuilt');
+
+-- 9e. the analytics mark (0.6.0): conversations.stats_session names the session
+-- whose first messages (and the conversation's) are known, and an in-order
+-- message of that session stages its analytics without looking for them.  The
+-- mark is only a shortcut: a session changed by hand, or raw rows deleted by
+-- hand and rebuilt, leave the next message counted as a rebuild counts it
+insert into switchboard.agents (agent_id, display_name, sms_enabled, rate_limit_per_hour, session_timeout_minutes)
+values ('00000000-0000-0000-0000-0000000000aa', 'marked', true, 100, 30);
+select switchboard.record_inbound('00000000-0000-0000-0000-0000000000aa', '+14155550148', 'open', '{}', '2026-08-01 09:00+00');
+select is((select stats_session from switchboard.conversations where agent_id = '00000000-0000-0000-0000-0000000000aa'),
+          null, 'mark: a conversation opened by its first message is not marked yet');
+select switchboard.record_inbound('00000000-0000-0000-0000-0000000000aa', '+14155550148', 'probe', '{}', '2026-08-01 09:01+00');
+select is((select stats_session = session_id from switchboard.conversations
+            where agent_id = '00000000-0000-0000-0000-0000000000aa'),
+          true, 'mark: the next in-order message finds the first messages and marks the session');
+select switchboard.record_outbound('00000000-0000-0000-0000-0000000000aa', c.conversation_id, 'reply', '{}', '2026-08-01 09:02+00')
+  from switchboard.conversations c where c.agent_id = '00000000-0000-0000-0000-0000000000aa';
+select switchboard.record_inbound('00000000-0000-0000-0000-0000000000aa', '+14155550148', 'marked', '{}', '2026-08-01 09:03+00');
+-- after the session timeout: a new session, marked by the message that starts it
+select switchboard.record_inbound('00000000-0000-0000-0000-0000000000aa', '+14155550148', 'later', '{}', '2026-08-01 11:00+00');
+select is((select stats_session = session_id from switchboard.conversations
+            where agent_id = '00000000-0000-0000-0000-0000000000aa'),
+          true, 'mark: a message that starts a session marks the new one');
+select results_eq(
+    $$select inbound, outbound, new_conversations, new_sessions, unique_phones, replies
+        from switchboard.daily_stats('00000000-0000-0000-0000-0000000000aa', '2026-08-01', '2026-08-01')$$,
+    $$values (4::bigint, 1::bigint, 1::bigint, 2::bigint, 1::bigint, 1::bigint)$$,
+    'mark: marked messages count like probed ones');
+select pg_temp.matches_rebuild('00000000-0000-0000-0000-0000000000aa', 'mark: incremental equals rebuilt');
+select is((select stats_session = session_id from switchboard.conversations
+            where agent_id = '00000000-0000-0000-0000-0000000000aa'),
+          true, 'mark: rebuild_stats marks a conversation whose first messages it recomputed');
+-- a session set by hand: the mark no longer matches, the next message probes
+-- and counts as the first of that session
+select switchboard.record_inbound('00000000-0000-0000-0000-0000000000aa', '+14155550148', 'remark', '{}', '2026-08-01 11:01+00');
+update switchboard.conversations set session_id = gen_random_uuid()
+ where agent_id = '00000000-0000-0000-0000-0000000000aa';
+select switchboard.record_inbound('00000000-0000-0000-0000-0000000000aa', '+14155550148', 'by hand', '{}', '2026-08-01 11:05+00');
+select is((select new_sessions from switchboard.daily_stats('00000000-0000-0000-0000-0000000000aa', '2026-08-01', '2026-08-01')),
+          3::bigint, 'mark: after a session set by hand, the next message starts a session in the figures');
+select is((select stats_session from switchboard.conversations where agent_id = '00000000-0000-0000-0000-0000000000aa'),
+          null, 'mark: a message whose session has no first message known leaves the mark cleared (the trigger counted it)');
+select pg_temp.matches_rebuild('00000000-0000-0000-0000-0000000000aa', 'mark: a session set by hand, incremental equals rebuilt');
+-- raw messages deleted by hand, then a rebuild: it clears the marks (not
+-- updated_at) and finds no first message to mark this one by, so the next
+-- message is the conversation's first again
+select switchboard.record_inbound('00000000-0000-0000-0000-0000000000aa', '+14155550148', 'again', '{}', '2026-08-01 11:06+00');
+select is((select count(*) from switchboard.conversations
+            where agent_id = '00000000-0000-0000-0000-0000000000aa' and stats_session = session_id),
+          1::bigint, 'mark: set again by the next message');
+update switchboard.conversations set updated_at = '2026-08-01 12:00+00'
+ where agent_id = '00000000-0000-0000-0000-0000000000aa';
+delete from switchboard.messages where agent_id = '00000000-0000-0000-0000-0000000000aa';
+select switchboard.rebuild_stats('00000000-0000-0000-0000-0000000000aa');
+select results_eq(
+    $$select stats_session, updated_at from switchboard.conversations where agent_id = '00000000-0000-0000-0000-0000000000aa'$$,
+    $$values (null::uuid, '2026-08-01 12:00+00'::timestamptz)$$,
+    'mark: rebuild_stats clears it and leaves updated_at');
+select switchboard.record_inbound('00000000-0000-0000-0000-0000000000aa', '+14155550148', 'after', '{}', '2026-08-02 09:00+00');
+select results_eq(
+    $$select inbound, new_conversations, new_sessions
+        from switchboard.daily_stats('00000000-0000-0000-0000-0000000000aa', '2026-08-02', '2026-08-02')$$,
+    $$values (1::bigint, 1::bigint, 1::bigint)$$,
+    'mark: after raw rows deleted by hand and a rebuild, the next message opens the conversation in the figures');
+select pg_temp.matches_rebuild('00000000-0000-0000-0000-0000000000aa', 'mark: after a rebuild of hand-deleted rows, incremental equals rebuilt');
 
 -- 10. errors
 select throws_ok($$select * from switchboard.daily_stats('00000000-0000-0000-0000-00000000dead', '2026-01-01', '2026-01-02')$$,

@@ -131,12 +131,21 @@ Plan agent_plan = {nullptr,
 #define EVENT_FROM_AGENT " FROM switchboard.agents a"
 #define EVENT_FROM_NUMBER                                                                           \
     " FROM switchboard.phone_numbers p JOIN switchboard.agents a ON a.agent_id" Q_EQ "p.agent_id"
-// The number normalized, and the conversation (every schema).
-#define EVENT_JOINS_CONVERSATION(LOCK)                                                              \
+// The number normalized, and the conversation (every schema; MORE: columns of
+// later schemas).
+#define EVENT_JOINS_CONVERSATION_WITH(MORE, LOCK)                                                   \
     " CROSS JOIN LATERAL (SELECT switchboard.try_normalize_phone($2, a.default_region) AS e164 OFFSET 0) AS n" \
-    " LEFT JOIN LATERAL (SELECT conversation_id, session_id, last_message_at, rate_window, last_inbound_at"        \
+    " LEFT JOIN LATERAL (SELECT conversation_id, session_id, last_message_at, rate_window, last_inbound_at" MORE \
     "   FROM switchboard.conversations"                                                           \
     "   WHERE agent_id" Q_EQ "a.agent_id AND phone" Q_EQ "n.e164" LOCK ") AS c ON true"
+#define EVENT_JOINS_CONVERSATION(LOCK) EVENT_JOINS_CONVERSATION_WITH("", LOCK)
+#define EVENT_JOINS_CONTACT                                                                         \
+    " LEFT JOIN LATERAL (SELECT phone, tier, monthly_requests, requests_month"                    \
+    "   FROM switchboard.contacts"                                                                \
+    "   WHERE agent_id" Q_EQ "a.agent_id AND phone" Q_EQ "n.e164) AS k ON true"
+// 0.6.0: the conversation's analytics mark too (column 26).
+#define EVENT_COLUMNS_060 EVENT_COLUMNS ", c.stats_session"
+#define EVENT_JOINS_060(LOCK) EVENT_JOINS_CONVERSATION_WITH(", stats_session", LOCK) EVENT_JOINS_CONTACT
 #define EVENT_JOINS(LOCK)                                                                           \
     EVENT_JOINS_CONVERSATION(LOCK)                                                                  \
     " LEFT JOIN LATERAL (SELECT phone, tier, monthly_requests, requests_month"                    \
@@ -149,6 +158,8 @@ Plan agent_plan = {nullptr,
 #define WHERE_AGENT " WHERE a.agent_id" Q_EQ "$1"
 #define WHERE_NUMBER                                                                                \
     " WHERE p.number" Q_EQ "$1 AND p.is_active AND p.kind" " OPERATOR(pg_catalog.<>) 'voice'"
+Plan event_lock_plan_060 = {nullptr, EVENT_COLUMNS_060 EVENT_FROM_AGENT EVENT_JOINS_060(" FOR UPDATE") WHERE_AGENT,
+                            3, {UUIDOID, TEXTOID, TIMESTAMPTZOID}};
 Plan event_lock_plan = {nullptr, EVENT_COLUMNS EVENT_FROM_AGENT EVENT_JOINS(" FOR UPDATE") WHERE_AGENT,
                         3, {UUIDOID, TEXTOID, TIMESTAMPTZOID}};
 Plan event_lock_plan_020 = {nullptr, EVENT_COLUMNS_020 EVENT_FROM_AGENT EVENT_JOINS_020(" FOR UPDATE") WHERE_AGENT,
@@ -189,6 +200,8 @@ Plan contact_lock_plan = {nullptr,
                           2, {UUIDOID, TEXTOID}};
 
 // route_inbound: the agent by the dialed number ($1, E.164), an active sms/both number.
+Plan route_lock_plan_060 = {nullptr, EVENT_COLUMNS_060 EVENT_FROM_NUMBER EVENT_JOINS_060(" FOR UPDATE") WHERE_NUMBER,
+                            3, {TEXTOID, TEXTOID, TIMESTAMPTZOID}};
 Plan route_lock_plan = {nullptr, EVENT_COLUMNS EVENT_FROM_NUMBER EVENT_JOINS(" FOR UPDATE") WHERE_NUMBER,
                         3, {TEXTOID, TEXTOID, TIMESTAMPTZOID}};
 Plan route_lock_plan_020 = {nullptr, EVENT_COLUMNS_020 EVENT_FROM_NUMBER EVENT_JOINS_020(" FOR UPDATE") WHERE_NUMBER,
@@ -212,14 +225,16 @@ Plan open_plan = {nullptr,
                   " FROM switchboard.agents a WHERE a.agent_id" Q_EQ "$1",
                   2, {UUIDOID, TIMESTAMPTZOID}};
 
-Plan conv_by_id_plan = {nullptr,
-                        "SELECT c.session_id, c.last_message_at, c.rate_window, c.phone,"
-                        " a.session_timeout_minutes, a.timezone"
-                        " FROM switchboard.conversations c JOIN switchboard.agents a"
-                        "   ON a.agent_id" Q_EQ "c.agent_id"
-                        " WHERE c.agent_id" Q_EQ "$1 AND c.conversation_id" Q_EQ "$2"
-                        " FOR UPDATE OF c",
-                        2, {UUIDOID, UUIDOID}};
+#define CONV_BY_ID(MORE)                                                                            \
+    "SELECT c.session_id, c.last_message_at, c.rate_window, c.phone,"                               \
+    " a.session_timeout_minutes, a.timezone" MORE                                                   \
+    " FROM switchboard.conversations c JOIN switchboard.agents a"                                   \
+    "   ON a.agent_id" Q_EQ "c.agent_id"                                                            \
+    " WHERE c.agent_id" Q_EQ "$1 AND c.conversation_id" Q_EQ "$2"                                   \
+    " FOR UPDATE OF c"
+Plan conv_by_id_plan = {nullptr, CONV_BY_ID(""), 2, {UUIDOID, UUIDOID}};
+// 0.6.0: and the conversation's analytics mark (column 7), for record_outbound.
+Plan conv_by_id_plan_060 = {nullptr, CONV_BY_ID(", c.stats_session"), 2, {UUIDOID, UUIDOID}};
 
 Plan day_lock_plan = {nullptr,
                       "SELECT new_conversations FROM switchboard.agent_daily_counters"
@@ -283,7 +298,8 @@ Plan message_insert_plan = {nullptr,
                             10, {UUIDOID, UUIDOID, UUIDOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, TEXTOID,
                                  TIMESTAMPTZOID, BOOLOID}};
 
-#define CONV_BUMP                                                                                   \
+// MARK: more assignments (each ending in a comma), e.g. the analytics mark.
+#define CONV_BUMP_MARKED(MARK)                                                                      \
     "UPDATE switchboard.conversations SET session_id = $3,"                                         \
     " message_count = message_count OPERATOR(pg_catalog.+) 1,"                                      \
     " inbound_count = inbound_count OPERATOR(pg_catalog.+) $4,"                                     \
@@ -292,9 +308,10 @@ Plan message_insert_plan = {nullptr,
     " last_message_at = GREATEST(last_message_at, $6),"                                             \
     " last_inbound_at = CASE WHEN $4 OPERATOR(pg_catalog.>) 0"                                      \
     "   THEN GREATEST(last_inbound_at, $6) ELSE last_inbound_at END,"                               \
-    " rate_window = COALESCE($7, rate_window),"                                                     \
+    " rate_window = COALESCE($7, rate_window)," MARK                                               \
     " is_active = true, updated_at = pg_catalog.now()"                                              \
     " WHERE agent_id" Q_EQ "$1 AND conversation_id" Q_EQ "$2"
+#define CONV_BUMP CONV_BUMP_MARKED("")
 #define MESSAGE_INSERT                                                                              \
     " INSERT INTO switchboard.messages (agent_id, conversation_id, session_id,"                     \
     " direction, phone, body, metadata, decision, created_at, after_hours)"                        \
@@ -344,15 +361,38 @@ Plan bump_and_insert_plan = {nullptr,
     "  SELECT $1, 'session', $3, $6, msg.message_id, " DAY " FROM ok, msg RETURNING 1),"
 #define STAGE_RESULT " SELECT msg.message_id, (SELECT ins.delta_id FROM ins) FROM msg"
 
-#define OUTBOUND_STAGED(first, new_sessions)                                                         \
-    "WITH bump AS (" CONV_BUMP "), msg AS (" MESSAGE_INSERT "),"                                          \
+// Since 0.6.0 the conversation row marks the session whose first messages (and
+// the conversation's) are known: conversations.stats_session.  A staged
+// statement comes in three forms, by what the event read of the mark:
+enum StageMark {
+    stage_probe = 0,       // up to 0.5.0 (no mark): probe stats_first
+    stage_probe_mark = 1,  // 0.6.0, the mark is not this session's: probe, and
+                           // set the mark when the probe succeeds (else clear it)
+    stage_marked = 2,      // 0.6.0, the mark is this session's: no probe (the
+                           // records exist and are no later than the last
+                           // message, so an in-order message passes the probe)
+};
+#define MARK_IF_OK " stats_session = CASE WHEN EXISTS (SELECT FROM ok) THEN $3 END,"
+#define MARK_SET " stats_session = $3,"
+// [StageMark]: `ok` (one row when the message counts) and the mark it leaves
+#define STAGE_FORMS(PROBED_OK, MARKED_OK, X)                                                        \
+    {X(PROBED_OK, ""), X(PROBED_OK, MARK_IF_OK), X(MARKED_OK, MARK_SET)}
+
+// The previous accepted message (a reply when inbound).
+#define OUTBOUND_PREVIOUS                                                                           \
+    "  LEFT JOIN LATERAL (SELECT m.direction, m.created_at FROM switchboard.messages m"              \
+    "    WHERE m.agent_id" Q_EQ "$1 AND m.conversation_id" Q_EQ "$2"                                \
+    "      AND m.created_at OPERATOR(pg_catalog.<=) $6 AND m.decision" Q_EQ "'accepted'"            \
+    "    ORDER BY m.created_at DESC, m.message_id DESC LIMIT 1) p ON true"
+#define OUTBOUND_PROBED_OK                                                                          \
     " ctx AS (SELECT fc.first_at AS c_at, fs.first_at AS s_at, p.direction AS p_dir, p.created_at AS p_at" \
-    STAGE_FIRST_JOINS                                                                                   \
-    "  LEFT JOIN LATERAL (SELECT m.direction, m.created_at FROM switchboard.messages m"                  \
-    "    WHERE m.agent_id" Q_EQ "$1 AND m.conversation_id" Q_EQ "$2"                                    \
-    "      AND m.created_at OPERATOR(pg_catalog.<=) $6 AND m.decision" Q_EQ "'accepted'"                \
-    "    ORDER BY m.created_at DESC, m.message_id DESC LIMIT 1) p ON true),"                            \
-    " ok AS (SELECT ctx.p_dir" Q_EQ "'inbound' AS reply, ctx.p_at FROM ctx" STAGE_IN_ORDER("$14") "),"  \
+    STAGE_FIRST_JOINS OUTBOUND_PREVIOUS "),"                                                        \
+    " ok AS (SELECT ctx.p_dir" Q_EQ "'inbound' AS reply, ctx.p_at FROM ctx" STAGE_IN_ORDER("$14") "),"
+#define OUTBOUND_MARKED_OK                                                                          \
+    " ctx AS (SELECT p.direction AS p_dir, p.created_at AS p_at FROM (SELECT 1) one" OUTBOUND_PREVIOUS ")," \
+    " ok AS (SELECT ctx.p_dir" Q_EQ "'inbound' AS reply, ctx.p_at FROM ctx),"
+#define OUTBOUND_STAGED(ok, mark, first, new_sessions)                                              \
+    "WITH" ok " bump AS (" CONV_BUMP_MARKED(mark) "), msg AS (" MESSAGE_INSERT "),"                 \
     first                                                                                               \
     " ins AS (INSERT INTO switchboard.stats_delta (agent_id, day, category, outbound, new_sessions, replies," \
     "  reply_latency_total, ai_tasks, ai_tokens, ai_processing_ms_total, ai_processing_count, ai_judged," \
@@ -366,11 +406,13 @@ Plan bump_and_insert_plan = {nullptr,
     {nullptr, sql, 14,                                                                              \
      {UUIDOID, UUIDOID, UUIDOID, INT4OID, INT4OID, TIMESTAMPTZOID, TIMESTAMPTZARRAYOID, TEXTOID, TEXTOID, \
       TEXTOID, JSONBOID, BOOLOID, DATEOID, BOOLOID}}
-// [starts a session]: the session's first message is written only then (a
-// data-modifying WITH costs its start-up even when it writes nothing)
-Plan outbound_staged_plans[2] = {
-    OUTBOUND_STAGED_PLAN(OUTBOUND_STAGED("", "0")),
-    OUTBOUND_STAGED_PLAN(OUTBOUND_STAGED(STAGE_SESSION_FIRST("$13"), COUNT_OF("first")))};
+// [StageMark][starts a session]: the session's first message is written only
+// then (a data-modifying WITH costs its start-up even when it writes nothing)
+#define OUTBOUND_SAME_SESSION(ok, mark) OUTBOUND_STAGED_PLAN(OUTBOUND_STAGED(ok, mark, "", "0"))
+#define OUTBOUND_NEW_SESSION(ok, mark)                                                              \
+    OUTBOUND_STAGED_PLAN(OUTBOUND_STAGED(ok, mark, STAGE_SESSION_FIRST("$13"), COUNT_OF("first")))
+#define OUTBOUND_STAGED_PLANS(ok, mark) {OUTBOUND_SAME_SESSION(ok, mark), OUTBOUND_NEW_SESSION(ok, mark)}
+Plan outbound_staged_plans[3][2] = STAGE_FORMS(OUTBOUND_PROBED_OK, OUTBOUND_MARKED_OK, OUTBOUND_STAGED_PLANS);
 
 Plan bump_and_insert_plan_010 = {nullptr,
                                  "WITH bump AS (" CONV_BUMP ")"
@@ -419,11 +461,13 @@ Plan inbound_insert_new_contact_plan = {nullptr,
 // message when it starts one, the phone's seen-set row of the day unless
 // known to exist, the staged row.  $14 the message's day, $15 it starts a
 // session.  Returns message_id, delta_id (NULL: nothing staged).
-#define INBOUND_STAGED(contact, first, seen, new_sessions, unique_phones)                           \
-    "WITH bump AS (" CONV_BUMP "), contact AS (" contact "),"                                       \
-    " msg AS (" MESSAGE_INSERT "),"                                                                 \
+#define INBOUND_PROBED_OK                                                                           \
     " ctx AS (SELECT fc.first_at AS c_at, fs.first_at AS s_at" STAGE_FIRST_JOINS "),"               \
-    " ok AS (SELECT FROM ctx" STAGE_IN_ORDER("$15") "),"                                            \
+    " ok AS (SELECT FROM ctx" STAGE_IN_ORDER("$15") "),"
+#define INBOUND_MARKED_OK " ok AS (SELECT),"
+#define INBOUND_STAGED(ok, mark, contact, first, seen, new_sessions, unique_phones)                 \
+    "WITH" ok " bump AS (" CONV_BUMP_MARKED(mark) "), contact AS (" contact "),"                    \
+    " msg AS (" MESSAGE_INSERT "),"                                                                 \
     first seen                                                                                      \
     " ins AS (INSERT INTO switchboard.stats_delta (agent_id, day, inbound, accepted, new_sessions," \
     "  unique_phones, after_hours)"                                                                 \
@@ -436,15 +480,17 @@ Plan inbound_insert_new_contact_plan = {nullptr,
     {nullptr, sql, 15,                                                                              \
      {UUIDOID, UUIDOID, UUIDOID, INT4OID, INT4OID, TIMESTAMPTZOID, TIMESTAMPTZARRAYOID, TEXTOID, TEXTOID, \
       TEXTOID, JSONBOID, BOOLOID, DATEOID, DATEOID, BOOLOID}}
-#define INBOUND_STAGED_PLANS(contact)                                                               \
-    {{INBOUND_STAGED_PLAN(INBOUND_STAGED(contact, "", "", "0", "0")),                                 \
-      INBOUND_STAGED_PLAN(INBOUND_STAGED(contact, "", INBOUND_SEEN, "0", COUNT_OF("seen")))},         \
-     {INBOUND_STAGED_PLAN(INBOUND_STAGED(contact, STAGE_SESSION_FIRST("$14"), "", COUNT_OF("first"), "0")), \
-      INBOUND_STAGED_PLAN(INBOUND_STAGED(contact, STAGE_SESSION_FIRST("$14"), INBOUND_SEEN,             \
+#define INBOUND_STAGED_PLANS(ok, mark, contact)                                                     \
+    {{INBOUND_STAGED_PLAN(INBOUND_STAGED(ok, mark, contact, "", "", "0", "0")),                       \
+      INBOUND_STAGED_PLAN(INBOUND_STAGED(ok, mark, contact, "", INBOUND_SEEN, "0", COUNT_OF("seen")))}, \
+     {INBOUND_STAGED_PLAN(INBOUND_STAGED(ok, mark, contact, STAGE_SESSION_FIRST("$14"), "", COUNT_OF("first"), \
+                                         "0")),                                                     \
+      INBOUND_STAGED_PLAN(INBOUND_STAGED(ok, mark, contact, STAGE_SESSION_FIRST("$14"), INBOUND_SEEN,  \
                                          COUNT_OF("first"), COUNT_OF("seen")))}}
-// [contact to insert][starts a session][writes the seen-set row]
-Plan inbound_staged_plans[2][2][2] = {INBOUND_STAGED_PLANS(CONTACT_UPDATE),
-                                      INBOUND_STAGED_PLANS(CONTACT_UPSERT("$1", "$9", "$13", "$6"))};
+#define INBOUND_STAGED_CONTACTS(ok, mark)                                                           \
+    {INBOUND_STAGED_PLANS(ok, mark, CONTACT_UPDATE), INBOUND_STAGED_PLANS(ok, mark, CONTACT_UPSERT("$1", "$9", "$13", "$6"))}
+// [StageMark][contact to insert][starts a session][writes the seen-set row]
+Plan inbound_staged_plans[3][2][2][2] = STAGE_FORMS(INBOUND_PROBED_OK, INBOUND_MARKED_OK, INBOUND_STAGED_CONTACTS);
 
 // A contact's accepted message on its own (the first message of a conversation).
 Plan contact_count_plan = {nullptr, CONTACT_UPSERT("$1", "$2", "$4", "$3"),
@@ -460,12 +506,28 @@ Plan region_plan = {nullptr,
 bool schema_010 = false;
 // Whether agents has has_schedule and has_tiers (0.5.0 on), set with schema_010.
 bool schema_050 = false;
+// Whether conversations has stats_session (0.6.0 on), set with schema_010.
+bool schema_060 = false;
 
 void detect_schema()
 {
     Oid nsp = get_namespace_oid("switchboard", true);
     schema_010 = !OidIsValid(nsp) || !OidIsValid(get_relname_relid("contacts", nsp));
     schema_050 = !schema_010 && get_attnum(get_relname_relid("agents", nsp), "has_tiers") != InvalidAttrNumber;
+    schema_060 = schema_050 &&
+                 get_attnum(get_relname_relid("conversations", nsp), "stats_session") != InvalidAttrNumber;
+}
+
+// The form of a staged statement for a conversation whose analytics mark
+// (conversations.stats_session, 0.6.0) is `mark`, null or not, and whose
+// session was `session` when the event read it.
+StageMark stage_mark(bool has_mark, Datum mark, Datum session)
+{
+    if (!schema_060)
+        return stage_probe;
+    if (has_mark && memcmp(DatumGetUUIDP(mark), DatumGetUUIDP(session), UUID_LEN) == 0)
+        return stage_marked;
+    return stage_probe_mark;
 }
 
 // The event plan of the installed schema: locking the conversation, or not (check_rate_limit).
@@ -473,6 +535,8 @@ Plan *event_plan(bool lock)
 {
     if (schema_010)
         return lock ? &event_lock_plan_010 : &event_peek_plan_010;
+    if (schema_060 && lock)
+        return &event_lock_plan_060;
     if (schema_050)
         return lock ? &event_lock_plan : &event_peek_plan;
     return lock ? &event_lock_plan_020 : &event_peek_plan_020;
@@ -660,6 +724,8 @@ struct Conversation {
     bool has_limit;
     int monthly_limit;
     bool open;
+    // how an in-order message stages its analytics (its analytics mark, 0.6.0)
+    StageMark stage;
 };
 
 [[noreturn]] void number_not_routed(Datum number, bool voice);
@@ -667,7 +733,7 @@ struct Conversation {
 // Whether an event plan finds the agent by the dialed number (route_inbound).
 bool routed_plan(const Plan *plan)
 {
-    return plan == &route_lock_plan || plan == &route_lock_plan_020;
+    return plan == &route_lock_plan_060 || plan == &route_lock_plan || plan == &route_lock_plan_020;
 }
 
 // 0.5.0's event plans leave the hours and the tier's limit to these two
@@ -706,7 +772,14 @@ void read_event(Plan *plan, Datum key, Datum raw, TimestampTz at, Agent *agent, 
     Datum args[3] = {key, raw, TimestampTzGetDatum(at)};
     run(plan, args, nullptr, read_only, 0);
     read_event_row(plan, key, raw, agent, e164, c);
-    if (SPI_tuptable->tupdesc->natts > 22)
+    c->stage = stage_probe;
+    int natts = SPI_tuptable->tupdesc->natts;
+    if (natts > 25 && c->found) {
+        bool isnull;
+        Datum mark = getdatum(26, &isnull);
+        c->stage = stage_mark(!isnull, mark, c->session_id);
+    }
+    if (natts > 22)
         read_schedule_and_tier(agent->agent_id, at, c, read_only);
 }
 
@@ -907,7 +980,7 @@ int64 insert_staged(Plan *plan, Datum *args, const char *nulls, switchboard::pg:
 
 // record_outbound's in-order message (outbound_staged_plans).
 int64 insert_outbound_staged(Datum agent_id, Datum conversation_id, Datum session_id, TimestampTz at, Datum phone,
-                             Datum body, Datum metadata, Datum day, bool new_session)
+                             Datum body, Datum metadata, Datum day, bool new_session, StageMark stage)
 {
     Datum args[14];
     char nulls[14];
@@ -917,7 +990,7 @@ int64 insert_outbound_staged(Datum agent_id, Datum conversation_id, Datum sessio
     nulls[13] = ' ';
     switchboard::pg::MessageFacts m = {agent_id, 0, conversation_id, session_id, false, phone, metadata,
                                        CStringGetTextDatum("accepted"), at, false};
-    return insert_staged(&outbound_staged_plans[new_session ? 1 : 0], args, nulls, m);
+    return insert_staged(&outbound_staged_plans[stage][new_session ? 1 : 0], args, nulls, m);
 }
 
 // record_inbound's in-order accepted message on an open conversation
@@ -926,7 +999,8 @@ int64 insert_outbound_staged(Datum agent_id, Datum conversation_id, Datum sessio
 // seen-set row of the day exists.
 int64 insert_inbound_staged(Datum agent_id, Datum conversation_id, Datum session_id, TimestampTz at,
                             const int64 *log, int nlog, Datum e164, Datum body, Datum metadata, bool after_hours,
-                            Datum month, Datum day, bool new_contact, bool new_session, bool phone_seen)
+                            Datum month, Datum day, bool new_contact, bool new_session, bool phone_seen,
+                            StageMark stage)
 {
     Datum args[15];
     char nulls[15];
@@ -937,8 +1011,8 @@ int64 insert_inbound_staged(Datum agent_id, Datum conversation_id, Datum session
     nulls[13] = nulls[14] = ' ';
     switchboard::pg::MessageFacts m = {agent_id, 0, conversation_id, session_id, true, e164, metadata,
                                        CStringGetTextDatum("accepted"), at, after_hours};
-    return insert_staged(&inbound_staged_plans[new_contact ? 1 : 0][new_session ? 1 : 0][phone_seen ? 0 : 1], args,
-                         nulls, m);
+    return insert_staged(&inbound_staged_plans[stage][new_contact ? 1 : 0][new_session ? 1 : 0][phone_seen ? 0 : 1],
+                         args, nulls, m);
 }
 
 // ---------------------------------------------------------------------------
@@ -1184,7 +1258,7 @@ Datum inbound_event(FunctionCallInfo fcinfo, Plan *plan, Datum key)
                               DatumGetDateADT(local_day(&agent, conv.last_inbound_at)) == DatumGetDateADT(day);
             message_id = insert_inbound_staged(agent_id, conv.conversation_id, conv.session_id, at, log, nlog, e164,
                                                body, metadata, !conv.open, month, day, !conv.contact_found,
-                                               is_new_session, phone_seen);
+                                               is_new_session, phone_seen, conv.stage);
         } else {
             message_id = bump_and_insert(agent_id, conv.conversation_id, conv.session_id, true, at, log, nlog, e164,
                                          body, metadata,
@@ -1285,7 +1359,7 @@ SB_FUNCTION(route_inbound)
 {
     require_arguments(fcinfo, "route_inbound", 5, 2);
     detect_schema();  // route_inbound exists from 0.2.0 on
-    return inbound_event(fcinfo, schema_050 ? &route_lock_plan : &route_lock_plan_020,
+    return inbound_event(fcinfo, schema_060 ? &route_lock_plan_060 : schema_050 ? &route_lock_plan : &route_lock_plan_020,
                          dialed_number(PG_GETARG_DATUM(0)));
 }
 
@@ -1394,7 +1468,7 @@ SB_FUNCTION(record_outbound)
 
     spi_connect();
     Datum args[2] = {agent_id, conversation_id};
-    run(&conv_by_id_plan, args, nullptr, false, 0);
+    run(schema_060 ? &conv_by_id_plan_060 : &conv_by_id_plan, args, nullptr, false, 0);
     if (SPI_processed == 0) {
         Agent agent;
         load_agent(agent_id, &agent);  // P0002 for an unknown agent first
@@ -1402,6 +1476,11 @@ SB_FUNCTION(record_outbound)
     }
     bool isnull;
     Datum session_id = getdatum(1, &isnull);
+    StageMark stage = stage_probe;
+    if (schema_060) {
+        Datum mark = getdatum(7, &isnull);
+        stage = stage_mark(!isnull, mark, session_id);
+    }
     Datum last = getdatum(2, &isnull);
     bool has_last = !isnull;
     Datum phone_number = getdatum(4, &isnull);
@@ -1414,7 +1493,7 @@ SB_FUNCTION(record_outbound)
         Agent agent;
         text_to_cstring_buffer(DatumGetTextPP(getdatum(6, &isnull)), agent.timezone, sizeof agent.timezone);
         message_id = insert_outbound_staged(agent_id, conversation_id, session_id, at, phone_number, body, metadata,
-                                            local_day(&agent, at), new_session);
+                                            local_day(&agent, at), new_session, stage);
     } else {
         message_id = bump_and_insert(agent_id, conversation_id, session_id, false, at, nullptr, 0, phone_number,
                                      body, metadata);
