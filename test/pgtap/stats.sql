@@ -2,7 +2,7 @@
 -- field, after randomized event mixes; exact uniques; timezone day boundaries;
 -- call status paths; late events; purge
 begin;
-select plan(86);
+select plan(90);
 
 select setseed(0.42);
 
@@ -607,6 +607,37 @@ select results_eq(
     $$values (1::bigint, 1::bigint, 1::bigint)$$,
     'mark: after raw rows deleted by hand and a rebuild, the next message opens the conversation in the figures');
 select pg_temp.matches_rebuild('00000000-0000-0000-0000-0000000000aa', 'mark: after a rebuild of hand-deleted rows, incremental equals rebuilt');
+
+-- rejected messages on a marked conversation are stored with their analytics
+-- in one statement: each decision counted once, the phone once a day, none
+-- of them a new session or a reply
+insert into switchboard.agents (agent_id, display_name, sms_enabled, rate_limit_per_hour, session_timeout_minutes)
+values ('00000000-0000-0000-0000-0000000000ab', 'rejections', true, 2, 30);
+select switchboard.record_inbound('00000000-0000-0000-0000-0000000000ab', '+14155550149', 'one', '{}', '2026-08-03 09:00+00');
+select switchboard.record_inbound('00000000-0000-0000-0000-0000000000ab', '+14155550149', 'two', '{}', '2026-08-03 09:01+00');
+select is((select stats_session = session_id from switchboard.conversations
+            where agent_id = '00000000-0000-0000-0000-0000000000ab'),
+          true, 'rejections: the conversation is marked');
+select switchboard.record_inbound('00000000-0000-0000-0000-0000000000ab', '+14155550149', 'limited ' || i, '{}',
+                                  '2026-08-03 09:02+00'::timestamptz + i * interval '1 minute')
+  from generate_series(1, 3) i;
+insert into switchboard.blocked_numbers (agent_id, phone) values ('00000000-0000-0000-0000-0000000000ab', '+14155550149');
+select switchboard.record_inbound('00000000-0000-0000-0000-0000000000ab', '+14155550149', 'blocked', '{}', '2026-08-03 09:10+00');
+delete from switchboard.blocked_numbers where agent_id = '00000000-0000-0000-0000-0000000000ab';
+update switchboard.agents set sms_enabled = false where agent_id = '00000000-0000-0000-0000-0000000000ab';
+select switchboard.record_inbound('00000000-0000-0000-0000-0000000000ab', '+14155550149', 'disabled', '{}', '2026-08-03 09:11+00');
+-- the next day: a rejected message is the phone's first of the day
+select switchboard.record_inbound('00000000-0000-0000-0000-0000000000ab', '+14155550149', 'disabled too', '{}', '2026-08-04 09:00+00');
+update switchboard.agents set sms_enabled = true where agent_id = '00000000-0000-0000-0000-0000000000ab';
+select results_eq(
+    $$select day, inbound, accepted, rate_limited, blocked, disabled, new_conversations, new_sessions, unique_phones
+        from switchboard.daily_stats('00000000-0000-0000-0000-0000000000ab', '2026-08-03', '2026-08-04')$$,
+    $$values ('2026-08-03'::date, 7::bigint, 2::bigint, 3::bigint, 1::bigint, 1::bigint, 1::bigint, 1::bigint, 1::bigint),
+             ('2026-08-04', 1, 0, 0, 0, 1, 0, 0, 1)$$,
+    'rejections: each decision counted once, the phone once a day, no session or conversation opened');
+select is((select count(*) from switchboard.messages where agent_id = '00000000-0000-0000-0000-0000000000ab'),
+          8::bigint, 'rejections: every message stored');
+select pg_temp.matches_rebuild('00000000-0000-0000-0000-0000000000ab', 'rejections: incremental equals rebuilt');
 
 -- 10. errors
 select throws_ok($$select * from switchboard.daily_stats('00000000-0000-0000-0000-00000000dead', '2026-01-01', '2026-01-02')$$,

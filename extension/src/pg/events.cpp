@@ -492,6 +492,35 @@ Plan inbound_insert_new_contact_plan = {nullptr,
 // [StageMark][contact to insert][starts a session][writes the seen-set row]
 Plan inbound_staged_plans[3][2][2][2] = STAGE_FORMS(INBOUND_PROBED_OK, INBOUND_MARKED_OK, INBOUND_STAGED_CONTACTS);
 
+// record_inbound's rejected message on a marked conversation (0.6.0), in order:
+// the message and its analytics in one statement, as for an accepted one.  Not
+// the first message of its conversation or session (the mark says both have an
+// earlier one), not part of a reply pair (only accepted messages are), so its
+// analytics are its decision's count, the phone's seen-set row of the day
+// unless known to exist, and after hours.  $1 agent, $2 conversation,
+// $3 session, $4 phone, $5 body, $6 metadata, $7 decision, $8 time, $9 after
+// hours, $10 the message's day, $11..$15 blocked, rate_limited, daily_limit,
+// disabled, quota_exceeded (0/1).  Returns message_id, delta_id.
+#define REJECTED_STAGED(seen, unique_phones)                                                        \
+    "WITH msg AS (INSERT INTO switchboard.messages (agent_id, conversation_id, session_id,"         \
+    " direction, phone, body, metadata, decision, created_at, after_hours)"                        \
+    " VALUES ($1, $2, $3, 'inbound', $4, $5, $6, $7, $8, $9) RETURNING message_id),"               \
+    seen                                                                                            \
+    " ins AS (INSERT INTO switchboard.stats_delta (agent_id, day, inbound, blocked, rate_limited,"  \
+    "  daily_limit, disabled, quota_exceeded, unique_phones, after_hours)"                         \
+    "  SELECT $1, $10, 1, $11, $12, $13, $14, $15, " unique_phones ", CASE WHEN $9 THEN 1 ELSE 0 END" \
+    "  RETURNING delta_id)" STAGE_RESULT
+#define REJECTED_SEEN                                                                               \
+    " seen AS (INSERT INTO switchboard.stats_seen (agent_id, kind, day, value)"                     \
+    "  VALUES ($1, 'phone', $10, $4) ON CONFLICT DO NOTHING RETURNING 1),"
+#define REJECTED_STAGED_PLAN(sql)                                                                   \
+    {nullptr, sql, 15,                                                                              \
+     {UUIDOID, UUIDOID, UUIDOID, TEXTOID, TEXTOID, JSONBOID, TEXTOID, TIMESTAMPTZOID, BOOLOID, DATEOID, \
+      INT8OID, INT8OID, INT8OID, INT8OID, INT8OID}}
+// [writes the seen-set row]
+Plan rejected_staged_plans[2] = {REJECTED_STAGED_PLAN(REJECTED_STAGED("", "0")),
+                                 REJECTED_STAGED_PLAN(REJECTED_STAGED(REJECTED_SEEN, COUNT_OF("seen")))};
+
 // A contact's accepted message on its own (the first message of a conversation).
 Plan contact_count_plan = {nullptr, CONTACT_UPSERT("$1", "$2", "$4", "$3"),
                            4, {UUIDOID, TEXTOID, TIMESTAMPTZOID, DATEOID}};
@@ -1030,6 +1059,51 @@ struct Verdict {
     int remaining;
 };
 
+// Whether the phone's seen-set row of `day` exists: its conversation's last
+// accepted inbound message was earlier the same day.
+bool phone_seen_on(const Agent *agent, const Conversation *conv, TimestampTz at, Datum day)
+{
+    return conv->has_last_inbound && conv->last_inbound_at <= at &&
+           DatumGetDateADT(local_day(agent, conv->last_inbound_at)) == DatumGetDateADT(day);
+}
+
+// Whether record_inbound stores a rejected message of this conversation with
+// its analytics in one statement (rejected_staged_plans): the conversation is
+// marked for its session (0.6.0) and the message is in order.
+bool rejected_stages(const Conversation *conv, TimestampTz at)
+{
+    return conv->found && conv->stage == stage_marked && conv->has_last && at >= conv->last_message_at &&
+           switchboard::pg::stats_rollup_on();
+}
+
+// record_inbound's rejected message (rejected_stages): its id.
+int64 insert_rejected_staged(const Agent *agent, Datum agent_id, const Conversation *conv, TimestampTz at,
+                             Datum e164, Datum body, Datum metadata, Decision decision, Datum day)
+{
+    bool after_hours = !conv->open;
+    Datum decision_text = CStringGetTextDatum(decision_names[decision]);
+    Datum args[15] = {agent_id,
+                      conv->conversation_id,
+                      conv->session_id,
+                      e164,
+                      body,
+                      metadata,
+                      decision_text,
+                      TimestampTzGetDatum(at),
+                      BoolGetDatum(after_hours),
+                      day,
+                      Int64GetDatum(decision == blocked ? 1 : 0),
+                      Int64GetDatum(decision == rate_limited ? 1 : 0),
+                      Int64GetDatum(decision == daily_limit ? 1 : 0),
+                      Int64GetDatum(decision == disabled ? 1 : 0),
+                      Int64GetDatum(decision == quota_exceeded ? 1 : 0)};
+    char nulls[15];
+    memset(nulls, ' ', sizeof nulls);
+    switchboard::pg::MessageFacts m = {agent_id, 0,    conv->conversation_id, conv->session_id, true, e164,
+                                       metadata, decision_text, at, after_hours};
+    return insert_staged(&rejected_staged_plans[phone_seen_on(agent, conv, at, day) ? 0 : 1], args, nulls, m);
+}
+
 // The first day of the agent's month of `day`.
 Datum month_of(Datum day)
 {
@@ -1254,8 +1328,7 @@ Datum inbound_event(FunctionCallInfo fcinfo, Plan *plan, Datum key)
             // the analytics staged in the same statement; the phone's seen-set
             // row of the day exists when its last accepted inbound message was
             // earlier the same day
-            bool phone_seen = conv.has_last_inbound && conv.last_inbound_at <= at &&
-                              DatumGetDateADT(local_day(&agent, conv.last_inbound_at)) == DatumGetDateADT(day);
+            bool phone_seen = phone_seen_on(&agent, &conv, at, day);
             message_id = insert_inbound_staged(agent_id, conv.conversation_id, conv.session_id, at, log, nlog, e164,
                                                body, metadata, !conv.open, month, day, !conv.contact_found,
                                                is_new_session, phone_seen, conv.stage);
@@ -1265,6 +1338,9 @@ Datum inbound_event(FunctionCallInfo fcinfo, Plan *plan, Datum key)
                                          conv.contact_found ? &inbound_insert_plan : &inbound_insert_new_contact_plan,
                                          !conv.open, month);
         }
+    } else if (rejected_stages(&conv, at)) {
+        // Rejected, on a conversation that talked before: stored with its decision and its analytics.
+        message_id = insert_rejected_staged(&agent, agent_id, &conv, at, e164, body, metadata, v.decision, day);
     } else {
         // Rejected: stored with its decision (and its conversation, if it has one), counting for nothing.
         message_id = insert_message(agent_id, conv.found ? conv.conversation_id : 0,
