@@ -88,6 +88,12 @@ CREATE TABLE switchboard.conversations (
     -- analytics without probing for them.  Set by record_*'s staged statement,
     -- stale as soon as session_id changes, recomputed by rebuild_stats.
     stats_session    uuid,
+    -- 0.6.0: the direction of the last accepted message, as record_*'s staged
+    -- statement left it: message_count after it, negated when outbound.  Known
+    -- only while |stats_last| = message_count (any other bump adds to
+    -- message_count alone); record_outbound then finds a reply without a
+    -- look-up of the previous message.
+    stats_last       integer,
     PRIMARY KEY (agent_id, conversation_id),
     UNIQUE (agent_id, phone)
 ) WITH (fillfactor = 80);  -- room on the page for the per-event update to stay HOT

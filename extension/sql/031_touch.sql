@@ -12,8 +12,8 @@ CREATE TRIGGER agents_touch_updated_at
     FOR EACH ROW EXECUTE FUNCTION switchboard.touch_updated_at();
 COMMENT ON TRIGGER agents_touch_updated_at ON switchboard.agents IS 'keeps updated_at current';
 
--- Every column but stats_session (0.6.0), an internal mark of the analytics
--- that rebuild_stats recomputes: that leaves updated_at as it was.
+-- Every column but stats_session and stats_last (0.6.0), internal marks of the analytics
+-- (rebuild_stats recomputes stats_session): that leaves updated_at as it was.
 CREATE TRIGGER conversations_touch_updated_at
     BEFORE UPDATE OF agent_id, conversation_id, phone, session_id, status, message_count, inbound_count,
                      outbound_count, first_message_at, last_message_at, last_inbound_at, is_active,

@@ -16,11 +16,15 @@
 -- probing stats_first (extension/sql/020_tables.sql).  NULL for every existing
 -- conversation: its next in-order event probes once and sets it.
 ALTER TABLE switchboard.conversations ADD COLUMN stats_session uuid;
+-- conversations.stats_last: the direction of the last accepted message, as the
+-- staged statements leave it, so record_outbound finds a reply without a
+-- look-up; NULL (not known) until the conversation's next record_* message.
+ALTER TABLE switchboard.conversations ADD COLUMN stats_last integer;
 
 -- updated_at is touched by an UPDATE of any column but stats_session.
 DROP TRIGGER conversations_touch_updated_at ON switchboard.conversations;
--- Every column but stats_session (0.6.0), an internal mark of the analytics
--- that rebuild_stats recomputes: that leaves updated_at as it was.
+-- Every column but stats_session and stats_last (0.6.0), internal marks of the analytics
+-- (rebuild_stats recomputes stats_session): that leaves updated_at as it was.
 CREATE TRIGGER conversations_touch_updated_at
     BEFORE UPDATE OF agent_id, conversation_id, phone, session_id, status, message_count, inbound_count,
                      outbound_count, first_message_at, last_message_at, last_inbound_at, is_active,

@@ -2,7 +2,7 @@
 -- field, after randomized event mixes; exact uniques; timezone day boundaries;
 -- call status paths; late events; purge
 begin;
-select plan(90);
+select plan(94);
 
 select setseed(0.42);
 
@@ -638,6 +638,35 @@ select results_eq(
 select is((select count(*) from switchboard.messages where agent_id = '00000000-0000-0000-0000-0000000000ab'),
           8::bigint, 'rejections: every message stored');
 select pg_temp.matches_rebuild('00000000-0000-0000-0000-0000000000ab', 'rejections: incremental equals rebuilt');
+
+-- the previous accepted message from the conversation row (stats_last): a
+-- reply after record_inbound, none after record_outbound; a message inserted
+-- directly at the same moment is the last one, and record_outbound finds it
+insert into switchboard.agents (agent_id, display_name, sms_enabled, rate_limit_per_hour, session_timeout_minutes)
+values ('00000000-0000-0000-0000-0000000000ac', 'replies', true, 100, 30);
+select switchboard.record_inbound('00000000-0000-0000-0000-0000000000ac', '+14155550150', 'open', '{}', '2026-08-05 09:00+00');
+select switchboard.record_inbound('00000000-0000-0000-0000-0000000000ac', '+14155550150', 'question', '{}', '2026-08-05 09:01+00');
+create temp table cac as select conversation_id from switchboard.conversations
+ where agent_id = '00000000-0000-0000-0000-0000000000ac';
+select is((select stats_last = message_count from switchboard.conversations
+            where agent_id = '00000000-0000-0000-0000-0000000000ac'),
+          true, 'stats_last: record_inbound leaves the count of its message, positive');
+select switchboard.record_outbound('00000000-0000-0000-0000-0000000000ac', (select conversation_id from cac), 'answer', '{}', '2026-08-05 09:01:30+00');
+select switchboard.record_outbound('00000000-0000-0000-0000-0000000000ac', (select conversation_id from cac), 'more', '{}', '2026-08-05 09:02+00');
+select is((select stats_last = - message_count from switchboard.conversations
+            where agent_id = '00000000-0000-0000-0000-0000000000ac'),
+          true, 'stats_last: record_outbound leaves the count of its message, negated');
+select switchboard.record_inbound('00000000-0000-0000-0000-0000000000ac', '+14155550150', 'thanks', '{}', '2026-08-05 09:03+00');
+insert into switchboard.messages (agent_id, conversation_id, direction, phone, body, created_at)
+select '00000000-0000-0000-0000-0000000000ac', conversation_id, 'outbound', '+14155550150', 'by hand', '2026-08-05 09:03+00'
+  from cac;
+select switchboard.record_outbound('00000000-0000-0000-0000-0000000000ac', (select conversation_id from cac), 'after hand', '{}', '2026-08-05 09:03+00');
+select results_eq(
+    $$select inbound, outbound, replies, reply_latency_avg
+        from switchboard.daily_stats('00000000-0000-0000-0000-0000000000ac', '2026-08-05', '2026-08-05')$$,
+    $$values (3::bigint, 4::bigint, 2::bigint, 15.000::numeric)$$,
+    'stats_last: replies found from the conversation row; after a direct insert at the same moment, not a reply');
+select pg_temp.matches_rebuild('00000000-0000-0000-0000-0000000000ac', 'stats_last: incremental equals rebuilt');
 
 -- 10. errors
 select throws_ok($$select * from switchboard.daily_stats('00000000-0000-0000-0000-00000000dead', '2026-01-01', '2026-01-02')$$,

@@ -233,8 +233,10 @@ Plan open_plan = {nullptr,
     " WHERE c.agent_id" Q_EQ "$1 AND c.conversation_id" Q_EQ "$2"                                   \
     " FOR UPDATE OF c"
 Plan conv_by_id_plan = {nullptr, CONV_BY_ID(""), 2, {UUIDOID, UUIDOID}};
-// 0.6.0: and the conversation's analytics mark (column 7), for record_outbound.
-Plan conv_by_id_plan_060 = {nullptr, CONV_BY_ID(", c.stats_session"), 2, {UUIDOID, UUIDOID}};
+// 0.6.0: and the conversation's analytics marks (columns 7-9: stats_session,
+// message_count, stats_last), for record_outbound.
+Plan conv_by_id_plan_060 = {nullptr, CONV_BY_ID(", c.stats_session, c.message_count, c.stats_last"), 2,
+                            {UUIDOID, UUIDOID}};
 
 Plan day_lock_plan = {nullptr,
                       "SELECT new_conversations FROM switchboard.agent_daily_counters"
@@ -374,9 +376,15 @@ enum StageMark {
 };
 #define MARK_IF_OK " stats_session = CASE WHEN EXISTS (SELECT FROM ok) THEN $3 END,"
 #define MARK_SET " stats_session = $3,"
-// [StageMark]: `ok` (one row when the message counts) and the mark it leaves
-#define STAGE_FORMS(PROBED_OK, MARKED_OK, X)                                                        \
-    {X(PROBED_OK, ""), X(PROBED_OK, MARK_IF_OK), X(MARKED_OK, MARK_SET)}
+// 0.6.0 also: conversations.stats_last, the direction of the last accepted
+// message as a staged statement left it: message_count after it, negated for
+// an outbound one.  Any other bump adds to message_count without setting it,
+// so it is known only while |stats_last| = message_count.
+#define LAST_INBOUND " stats_last = message_count OPERATOR(pg_catalog.+) 1,"
+#define LAST_OUTBOUND " stats_last = OPERATOR(pg_catalog.-) (message_count OPERATOR(pg_catalog.+) 1),"
+// [StageMark]: `ok` (one row when the message counts) and the marks it leaves
+#define STAGE_FORMS(PROBED_OK, MARKED_OK, LAST, X)                                                  \
+    {X(PROBED_OK, ""), X(PROBED_OK, MARK_IF_OK LAST), X(MARKED_OK, MARK_SET LAST)}
 
 // The previous accepted message (a reply when inbound).
 #define OUTBOUND_PREVIOUS                                                                           \
@@ -391,6 +399,9 @@ enum StageMark {
 #define OUTBOUND_MARKED_OK                                                                          \
     " ctx AS (SELECT p.direction AS p_dir, p.created_at AS p_at FROM (SELECT 1) one" OUTBOUND_PREVIOUS ")," \
     " ok AS (SELECT ctx.p_dir" Q_EQ "'inbound' AS reply, ctx.p_at FROM ctx),"
+// The previous accepted message known from the conversation row (stats_last):
+// $15 it is inbound, $16 its time (last_message_at).
+#define OUTBOUND_KNOWN_OK " ok AS (SELECT $15 AS reply, $16 AS p_at),"
 #define OUTBOUND_STAGED(ok, mark, first, new_sessions)                                              \
     "WITH" ok " bump AS (" CONV_BUMP_MARKED(mark) "), msg AS (" MESSAGE_INSERT "),"                 \
     first                                                                                               \
@@ -412,7 +423,16 @@ enum StageMark {
 #define OUTBOUND_NEW_SESSION(ok, mark)                                                              \
     OUTBOUND_STAGED_PLAN(OUTBOUND_STAGED(ok, mark, STAGE_SESSION_FIRST("$13"), COUNT_OF("first")))
 #define OUTBOUND_STAGED_PLANS(ok, mark) {OUTBOUND_SAME_SESSION(ok, mark), OUTBOUND_NEW_SESSION(ok, mark)}
-Plan outbound_staged_plans[3][2] = STAGE_FORMS(OUTBOUND_PROBED_OK, OUTBOUND_MARKED_OK, OUTBOUND_STAGED_PLANS);
+Plan outbound_staged_plans[3][2] =
+    STAGE_FORMS(OUTBOUND_PROBED_OK, OUTBOUND_MARKED_OK, LAST_OUTBOUND, OUTBOUND_STAGED_PLANS);
+// stage_marked with the previous accepted message known: no look-up at all.
+// [starts a session]
+#define OUTBOUND_KNOWN_PLAN(first, new_sessions)                                                    \
+    {nullptr, OUTBOUND_STAGED(OUTBOUND_KNOWN_OK, MARK_SET LAST_OUTBOUND, first, new_sessions), 16,  \
+     {UUIDOID, UUIDOID, UUIDOID, INT4OID, INT4OID, TIMESTAMPTZOID, TIMESTAMPTZARRAYOID, TEXTOID, TEXTOID, \
+      TEXTOID, JSONBOID, BOOLOID, DATEOID, BOOLOID, BOOLOID, TIMESTAMPTZOID}}
+Plan outbound_known_plans[2] = {OUTBOUND_KNOWN_PLAN("", "0"),
+                                OUTBOUND_KNOWN_PLAN(STAGE_SESSION_FIRST("$13"), COUNT_OF("first"))};
 
 Plan bump_and_insert_plan_010 = {nullptr,
                                  "WITH bump AS (" CONV_BUMP ")"
@@ -490,7 +510,8 @@ Plan inbound_insert_new_contact_plan = {nullptr,
 #define INBOUND_STAGED_CONTACTS(ok, mark)                                                           \
     {INBOUND_STAGED_PLANS(ok, mark, CONTACT_UPDATE), INBOUND_STAGED_PLANS(ok, mark, CONTACT_UPSERT("$1", "$9", "$13", "$6"))}
 // [StageMark][contact to insert][starts a session][writes the seen-set row]
-Plan inbound_staged_plans[3][2][2][2] = STAGE_FORMS(INBOUND_PROBED_OK, INBOUND_MARKED_OK, INBOUND_STAGED_CONTACTS);
+Plan inbound_staged_plans[3][2][2][2] =
+    STAGE_FORMS(INBOUND_PROBED_OK, INBOUND_MARKED_OK, LAST_INBOUND, INBOUND_STAGED_CONTACTS);
 
 // record_inbound's rejected message on a marked conversation (0.6.0), in order:
 // the message and its analytics in one statement, as for an accepted one.  Not
@@ -1007,19 +1028,33 @@ int64 insert_staged(Plan *plan, Datum *args, const char *nulls, switchboard::pg:
     return m.message_id;
 }
 
-// record_outbound's in-order message (outbound_staged_plans).
+// The conversation's last accepted message as record_outbound knows it from
+// the row (0.6.0's stats_last): unknown, or its direction and time.
+struct PreviousMessage {
+    bool known;
+    bool inbound;
+    TimestampTz at;
+};
+
+// record_outbound's in-order message (outbound_staged_plans, or
+// outbound_known_plans when the conversation is marked and `previous` known).
 int64 insert_outbound_staged(Datum agent_id, Datum conversation_id, Datum session_id, TimestampTz at, Datum phone,
-                             Datum body, Datum metadata, Datum day, bool new_session, StageMark stage)
+                             Datum body, Datum metadata, Datum day, bool new_session, StageMark stage,
+                             PreviousMessage previous)
 {
-    Datum args[14];
-    char nulls[14];
+    Datum args[16];
+    char nulls[16];
     message_args(args, nulls, agent_id, conversation_id, session_id, false, at, nullptr, 0, phone, body, metadata,
                  false, day);
     args[13] = BoolGetDatum(new_session);
-    nulls[13] = ' ';
+    args[14] = BoolGetDatum(previous.inbound);
+    args[15] = TimestampTzGetDatum(previous.at);
+    nulls[13] = nulls[14] = nulls[15] = ' ';
     switchboard::pg::MessageFacts m = {agent_id, 0, conversation_id, session_id, false, phone, metadata,
                                        CStringGetTextDatum("accepted"), at, false};
-    return insert_staged(&outbound_staged_plans[stage][new_session ? 1 : 0], args, nulls, m);
+    Plan *plan = stage == stage_marked && previous.known ? &outbound_known_plans[new_session ? 1 : 0]
+                                                         : &outbound_staged_plans[stage][new_session ? 1 : 0];
+    return insert_staged(plan, args, nulls, m);
 }
 
 // record_inbound's in-order accepted message on an open conversation
@@ -1553,12 +1588,19 @@ SB_FUNCTION(record_outbound)
     bool isnull;
     Datum session_id = getdatum(1, &isnull);
     StageMark stage = stage_probe;
+    PreviousMessage previous = {false, false, 0};
+    Datum last = getdatum(2, &isnull);
+    bool has_last = !isnull;
     if (schema_060) {
         Datum mark = getdatum(7, &isnull);
         stage = stage_mark(!isnull, mark, session_id);
+        int count = DatumGetInt32(getdatum(8, &isnull));
+        Datum stats_last = getdatum(9, &isnull);
+        int64 signed_count = isnull ? 0 : DatumGetInt32(stats_last);
+        previous.known = has_last && count > 0 && (signed_count == count || signed_count == -int64{count});
+        previous.inbound = signed_count > 0;
+        previous.at = has_last ? DatumGetTimestampTz(last) : 0;
     }
-    Datum last = getdatum(2, &isnull);
-    bool has_last = !isnull;
     Datum phone_number = getdatum(4, &isnull);
     int timeout = DatumGetInt32(getdatum(5, &isnull));
     bool new_session = limits::session_expired(has_last, has_last ? DatumGetTimestampTz(last) : 0, at, timeout);
@@ -1569,7 +1611,7 @@ SB_FUNCTION(record_outbound)
         Agent agent;
         text_to_cstring_buffer(DatumGetTextPP(getdatum(6, &isnull)), agent.timezone, sizeof agent.timezone);
         message_id = insert_outbound_staged(agent_id, conversation_id, session_id, at, phone_number, body, metadata,
-                                            local_day(&agent, at), new_session, stage);
+                                            local_day(&agent, at), new_session, stage, previous);
     } else {
         message_id = bump_and_insert(agent_id, conversation_id, session_id, false, at, nullptr, 0, phone_number,
                                      body, metadata);
