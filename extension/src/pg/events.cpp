@@ -146,11 +146,7 @@ Plan agent_plan = {nullptr,
 // 0.6.0: the conversation's analytics mark too (column 26).
 #define EVENT_COLUMNS_060 EVENT_COLUMNS ", c.stats_session"
 #define EVENT_JOINS_060(LOCK) EVENT_JOINS_CONVERSATION_WITH(", stats_session", LOCK) EVENT_JOINS_CONTACT
-#define EVENT_JOINS(LOCK)                                                                           \
-    EVENT_JOINS_CONVERSATION(LOCK)                                                                  \
-    " LEFT JOIN LATERAL (SELECT phone, tier, monthly_requests, requests_month"                    \
-    "   FROM switchboard.contacts"                                                                \
-    "   WHERE agent_id" Q_EQ "a.agent_id AND phone" Q_EQ "n.e164) AS k ON true"
+#define EVENT_JOINS(LOCK) EVENT_JOINS_CONVERSATION(LOCK) EVENT_JOINS_CONTACT
 #define EVENT_JOINS_020(LOCK)                                                                       \
     EVENT_JOINS(LOCK)                                                                               \
     " LEFT JOIN LATERAL (SELECT monthly_limit FROM switchboard.tiers"                             \
@@ -293,12 +289,13 @@ Plan conv_session_plan = {nullptr,
                           3, {UUIDOID, UUIDOID, UUIDOID}};
 
 // $10: received after hours
-Plan message_insert_plan = {nullptr,
-                            "INSERT INTO switchboard.messages (agent_id, conversation_id, session_id,"
-                            " direction, phone, body, metadata, decision, created_at, after_hours)"
-                            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING message_id",
-                            10, {UUIDOID, UUIDOID, UUIDOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, TEXTOID,
-                                 TIMESTAMPTZOID, BOOLOID}};
+#define MESSAGE_INSERT_ROW                                                                          \
+    "INSERT INTO switchboard.messages (agent_id, conversation_id, session_id,"                      \
+    " direction, phone, body, metadata, decision, created_at, after_hours)"                        \
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING message_id"
+#define MESSAGE_INSERT_TYPES                                                                        \
+    UUIDOID, UUIDOID, UUIDOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, TEXTOID, TIMESTAMPTZOID, BOOLOID
+Plan message_insert_plan = {nullptr, MESSAGE_INSERT_ROW, 10, {MESSAGE_INSERT_TYPES}};
 
 // MARK: more assignments (each ending in a comma), e.g. the analytics mark.
 #define CONV_BUMP_MARKED(MARK)                                                                      \
@@ -518,26 +515,21 @@ Plan inbound_staged_plans[3][2][2][2] =
 // the first message of its conversation or session (the mark says both have an
 // earlier one), not part of a reply pair (only accepted messages are), so its
 // analytics are its decision's count, the phone's seen-set row of the day
-// unless known to exist, and after hours.  $1 agent, $2 conversation,
-// $3 session, $4 phone, $5 body, $6 metadata, $7 decision, $8 time, $9 after
-// hours, $10 the message's day, $11..$15 blocked, rate_limited, daily_limit,
+// unless known to exist, and after hours.  $1..$10 as message_insert_plan,
+// $11 the message's day, $12..$16 blocked, rate_limited, daily_limit,
 // disabled, quota_exceeded (0/1).  Returns message_id, delta_id.
 #define REJECTED_STAGED(seen, unique_phones)                                                        \
-    "WITH msg AS (INSERT INTO switchboard.messages (agent_id, conversation_id, session_id,"         \
-    " direction, phone, body, metadata, decision, created_at, after_hours)"                        \
-    " VALUES ($1, $2, $3, 'inbound', $4, $5, $6, $7, $8, $9) RETURNING message_id),"               \
+    "WITH msg AS (" MESSAGE_INSERT_ROW "),"                                                         \
     seen                                                                                            \
     " ins AS (INSERT INTO switchboard.stats_delta (agent_id, day, inbound, blocked, rate_limited,"  \
     "  daily_limit, disabled, quota_exceeded, unique_phones, after_hours)"                         \
-    "  SELECT $1, $10, 1, $11, $12, $13, $14, $15, " unique_phones ", CASE WHEN $9 THEN 1 ELSE 0 END" \
+    "  SELECT $1, $11, 1, $12, $13, $14, $15, $16, " unique_phones ", CASE WHEN $10 THEN 1 ELSE 0 END" \
     "  RETURNING delta_id)" STAGE_RESULT
 #define REJECTED_SEEN                                                                               \
     " seen AS (INSERT INTO switchboard.stats_seen (agent_id, kind, day, value)"                     \
-    "  VALUES ($1, 'phone', $10, $4) ON CONFLICT DO NOTHING RETURNING 1),"
+    "  VALUES ($1, 'phone', $11, $5) ON CONFLICT DO NOTHING RETURNING 1),"
 #define REJECTED_STAGED_PLAN(sql)                                                                   \
-    {nullptr, sql, 15,                                                                              \
-     {UUIDOID, UUIDOID, UUIDOID, TEXTOID, TEXTOID, JSONBOID, TEXTOID, TIMESTAMPTZOID, BOOLOID, DATEOID, \
-      INT8OID, INT8OID, INT8OID, INT8OID, INT8OID}}
+    {nullptr, sql, 16, {MESSAGE_INSERT_TYPES, DATEOID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID}}
 // [writes the seen-set row]
 Plan rejected_staged_plans[2] = {REJECTED_STAGED_PLAN(REJECTED_STAGED("", "0")),
                                  REJECTED_STAGED_PLAN(REJECTED_STAGED(REJECTED_SEEN, COUNT_OF("seen")))};
@@ -1117,9 +1109,10 @@ int64 insert_rejected_staged(const Agent *agent, Datum agent_id, const Conversat
 {
     bool after_hours = !conv->open;
     Datum decision_text = CStringGetTextDatum(decision_names[decision]);
-    Datum args[15] = {agent_id,
+    Datum args[16] = {agent_id,
                       conv->conversation_id,
                       conv->session_id,
+                      CStringGetTextDatum("inbound"),
                       e164,
                       body,
                       metadata,
@@ -1132,7 +1125,7 @@ int64 insert_rejected_staged(const Agent *agent, Datum agent_id, const Conversat
                       Int64GetDatum(decision == daily_limit ? 1 : 0),
                       Int64GetDatum(decision == disabled ? 1 : 0),
                       Int64GetDatum(decision == quota_exceeded ? 1 : 0)};
-    char nulls[15];
+    char nulls[16];
     memset(nulls, ' ', sizeof nulls);
     switchboard::pg::MessageFacts m = {agent_id, 0,    conv->conversation_id, conv->session_id, true, e164,
                                        metadata, decision_text, at, after_hours};
