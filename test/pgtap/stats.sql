@@ -2,7 +2,7 @@
 -- field, after randomized event mixes; exact uniques; timezone day boundaries;
 -- call status paths; late events; purge
 begin;
-select plan(94);
+select plan(96);
 
 select setseed(0.42);
 
@@ -542,6 +542,21 @@ select results_eq(
     $$values (3::bigint, 3::bigint, 1::bigint, 1::bigint)$$,
     'bounded folds: every message counted once');
 select pg_temp.matches_rebuild('00000000-0000-0000-0000-0000000000a9', 'bounded folds: incremental equals rebuilt');
+-- a fold deletes its agent's rows through the index on (agent_id, delta_id)
+-- even when the statistics say one agent owns every staged row, where the
+-- planner would rather read the whole heap (0.7.0: a busy agent's folds paid
+-- for every page of deleted rows between vacuums)
+insert into switchboard.stats_delta (agent_id, day, inbound)
+select '00000000-0000-0000-0000-0000000000a9', '2026-07-02', 0 from generate_series(1, 300);
+analyze switchboard.stats_delta;
+create temp table fold_scans as
+select seq_scan, idx_scan from pg_stat_xact_user_tables where relid = 'switchboard.stats_delta'::regclass;
+select is(switchboard.rollup('00000000-0000-0000-0000-0000000000a9'), 300::bigint, 'rollup() folds a busy agent''s 300 rows');
+select results_eq(
+    $$select s.seq_scan - f.seq_scan, s.idx_scan - f.idx_scan > 0
+        from pg_stat_xact_user_tables s, fold_scans f where s.relid = 'switchboard.stats_delta'::regclass$$,
+    $$values (0::bigint, true)$$,
+    'the fold reads the staged rows through the index, not the heap');
 
 -- 9e. the analytics mark (0.6.0): conversations.stats_session names the session
 -- whose first messages (and the conversation's) are known, and an in-order
