@@ -11,8 +11,10 @@
 -- complain if script is sourced in psql, rather than via ALTER EXTENSION
 \echo Use "ALTER EXTENSION switchboard UPDATE TO '0.7.0'" to load this file. \quit
 
--- stats_fold deletes an agent's staged deltas through the index on
+-- stats_fold deletes an agent's staged deltas in a plain scan of the index on
 -- (agent_id, delta_id), whatever the statistics say: with one busy agent
 -- owning most staged rows the planner chose a sequential scan of the whole
--- stats_delta heap on every fold (extension/sql/040_stats.sql).
+-- stats_delta heap, or a bitmap scan that visits every dead entry's heap page
+-- and never marks them dead (extension/sql/040_stats.sql).
 ALTER FUNCTION switchboard.stats_fold(uuid, bigint) SET enable_seqscan = off;
+ALTER FUNCTION switchboard.stats_fold(uuid, bigint) SET enable_bitmapscan = off;
