@@ -2,7 +2,7 @@
 -- field, after randomized event mixes; exact uniques; timezone day boundaries;
 -- call status paths; late events; purge
 begin;
-select plan(96);
+select plan(99);
 
 select setseed(0.42);
 
@@ -687,6 +687,38 @@ select results_eq(
     $$values (3::bigint, 4::bigint, 2::bigint, 15.000::numeric)$$,
     'stats_last: replies found from the conversation row; after a direct insert at the same moment, not a reply');
 select pg_temp.matches_rebuild('00000000-0000-0000-0000-0000000000ac', 'stats_last: incremental equals rebuilt');
+
+-- 9f. an outbound message's AI task facts from awkward metadata, one message
+-- each, in order (so each is staged by record_outbound's own statement): what
+-- counts as a task (`?|`: any of the keys, also as an array element or a
+-- scalar string), which values count (numbers, booleans, strings for the
+-- category; top level only), rounding, scale, and an out-of-range count
+insert into switchboard.agents (agent_id, display_name, sms_enabled, rate_limit_per_hour)
+values ('00000000-0000-0000-0000-0000000000ad', 'ai facts', true, 100);
+select switchboard.record_inbound('00000000-0000-0000-0000-0000000000ad', '+14155550160', 'hi', '{}', '2026-08-06 09:00+00');
+create temp table cad as select conversation_id from switchboard.conversations
+ where agent_id = '00000000-0000-0000-0000-0000000000ad';
+select switchboard.record_outbound('00000000-0000-0000-0000-0000000000ad', (select conversation_id from cad), 'm' || i, md::jsonb,
+                                   '2026-08-06 09:01+00'::timestamptz + i * interval '1 second')
+  from unnest(array[
+    '{"tokens_used": 41.5, "processing_ms": 180.25, "success": true, "category": "support"}',  -- rounds half up
+    '{"tokens_used": "12", "success": "true", "category": 7, "processing_ms": null}',       -- keys, no facts
+    '["category"]',                                                                          -- ?| on an array
+    '"success"',                                                                             -- ?| on a scalar
+    '{"processing_ms": 0.1234567, "tokens_used": -2.5}',                                     -- scale kept; -3
+    '{"success": false, "category": "billing", "nested": {"tokens_used": 5}}',               -- top level only
+    '{}']) with ordinality as t(md, i);
+select results_eq(
+    $$select outbound, ai_tasks, tokens_used, processing_ms_avg, success_rate, categories
+        from switchboard.daily_stats('00000000-0000-0000-0000-0000000000ad', '2026-08-06', '2026-08-06')$$,
+    $$values (7::bigint, 6::bigint, 39::bigint, 90.187::numeric, 0.5000::numeric,
+              '{"billing": {"tasks": 1, "tokens": 0, "judged": 1, "succeeded": 0},
+                "support": {"tasks": 1, "tokens": 42, "judged": 1, "succeeded": 1}}'::jsonb)$$,
+    'record_outbound: AI task facts from awkward metadata (keys of any type, arrays, scalars, rounding, scale)');
+select pg_temp.matches_rebuild('00000000-0000-0000-0000-0000000000ad', 'AI task facts: incremental equals rebuilt');
+select throws_ok($$select switchboard.record_outbound('00000000-0000-0000-0000-0000000000ad',
+                     (select conversation_id from cad), 'huge', '{"tokens_used": 1e30}', '2026-08-06 09:02+00')$$,
+                 '22003', 'bigint out of range', 'record_outbound: tokens beyond bigint fail (the cast to bigint)');
 
 -- 10. errors
 select throws_ok($$select * from switchboard.daily_stats('00000000-0000-0000-0000-00000000dead', '2026-01-01', '2026-01-02')$$,
