@@ -410,10 +410,10 @@ enum StageMark {
     "  CASE WHEN ok.reply THEN EXTRACT(epoch FROM $6) OPERATOR(pg_catalog.-) EXTRACT(epoch FROM ok.p_at)" \
     "   ELSE 0 END," SB_AI_FACTS                                                                        \
     "  FROM ok, (SELECT $11 AS md) s RETURNING delta_id)" STAGE_RESULT
-#define OUTBOUND_STAGED_PLAN(sql)                                                                    \
-    {nullptr, sql, 14,                                                                              \
-     {UUIDOID, UUIDOID, UUIDOID, INT4OID, INT4OID, TIMESTAMPTZOID, TIMESTAMPTZARRAYOID, TEXTOID, TEXTOID, \
-      TEXTOID, JSONBOID, BOOLOID, DATEOID, BOOLOID}}
+#define OUTBOUND_STAGED_TYPES                                                                        \
+    UUIDOID, UUIDOID, UUIDOID, INT4OID, INT4OID, TIMESTAMPTZOID, TIMESTAMPTZARRAYOID, TEXTOID, TEXTOID, \
+        TEXTOID, JSONBOID, BOOLOID, DATEOID, BOOLOID
+#define OUTBOUND_STAGED_PLAN(sql) {nullptr, sql, 14, {OUTBOUND_STAGED_TYPES}}
 // [StageMark][starts a session]: the session's first message is written only
 // then (a data-modifying WITH costs its start-up even when it writes nothing)
 #define OUTBOUND_SAME_SESSION(ok, mark) OUTBOUND_STAGED_PLAN(OUTBOUND_STAGED(ok, mark, "", "0"))
@@ -426,8 +426,7 @@ Plan outbound_staged_plans[3][2] =
 // [starts a session]
 #define OUTBOUND_KNOWN_PLAN(first, new_sessions)                                                    \
     {nullptr, OUTBOUND_STAGED(OUTBOUND_KNOWN_OK, MARK_SET LAST_OUTBOUND, first, new_sessions), 16,  \
-     {UUIDOID, UUIDOID, UUIDOID, INT4OID, INT4OID, TIMESTAMPTZOID, TIMESTAMPTZARRAYOID, TEXTOID, TEXTOID, \
-      TEXTOID, JSONBOID, BOOLOID, DATEOID, BOOLOID, BOOLOID, TIMESTAMPTZOID}}
+     {OUTBOUND_STAGED_TYPES, BOOLOID, TIMESTAMPTZOID}}
 Plan outbound_known_plans[2] = {OUTBOUND_KNOWN_PLAN("", "0"),
                                 OUTBOUND_KNOWN_PLAN(STAGE_SESSION_FIRST("$13"), COUNT_OF("first"))};
 
