@@ -8,8 +8,8 @@
 #           stats bench's hot agent once its phones reach their hourly limit)
 #   spread  100 agents x 500 phones, every inbound message accepted
 # Figures: throughput per shape (best of the rounds, shapes interleaved in each
-# round) and its cost against "off".  Readers' cost (summing the pending
-# counts) is not measured here.
+# round) and its cost against "off"; then what a reader would add to sum an
+# agent's pending counts.
 set -eu
 cd "${BENCH_ROOT:-$(dirname "$0")/..}"
 DB=sb_shapes_bench
