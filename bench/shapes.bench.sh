@@ -23,7 +23,7 @@ q -c "create extension switchboard"
 q -f bench/shapes.sql
 q -c analyze  # the stand-ins' plans pick the unique (agent_id, phone) index, not the partial one
 
-shapes="off staged counters_after_lock counters_in_lock one_statement"
+shapes=${BENCH_SHAPES:-"off staged counters_after_lock counters_in_lock one_statement striped"}
 mkdir -p build/bench
 for mix in hot spread; do
     agent='1'; accepted=false
@@ -41,7 +41,7 @@ declare -A T
 for r in $(seq "$ROUNDS"); do
     for mix in hot spread; do
         for s in $shapes; do
-            q -c "vacuum shapes.conv" -c "vacuum shapes.conv_acc" -c "vacuum shapes.delta" -c checkpoint
+            q -c "vacuum shapes.conv" -c "vacuum shapes.conv_acc" -c "vacuum shapes.delta" -c "vacuum shapes.stripe" -c checkpoint
             t=$(steady_run build/bench "shapes_${mix}_$s" "build/bench/shapes_${mix}_$s.pgbench" "$WARM" "$SECS" | cut -d' ' -f1)
             [ "${t:-0}" -gt "${T[$mix.$s]:-0}" ] && T[$mix.$s]=$t
         done

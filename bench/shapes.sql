@@ -20,6 +20,11 @@
 --   one_statement       counters_in_lock with the message inserted by the same
 --                       statement (a CTE over the UPDATE's RETURNING): the
 --                       whole event in one statement
+--   striped             staged, but the write statement adds the counts to
+--                       the backend's own staged row for the agent, day and
+--                       category (INSERT ... ON CONFLICT DO UPDATE): striped
+--                       counters, one stripe per backend, so no two open
+--                       transactions ever update the same row; no fold
 DROP SCHEMA IF EXISTS shapes CASCADE;
 CREATE SCHEMA shapes;
 
@@ -42,6 +47,11 @@ CREATE INDEX ON shapes.conv_acc (agent_id, s_day) WHERE s_day IS NOT NULL;
 CREATE TABLE shapes.msg (LIKE switchboard.messages INCLUDING ALL);
 CREATE TABLE shapes.delta (LIKE switchboard.stats_delta INCLUDING ALL);
 CREATE TABLE shapes.daily (LIKE switchboard.stats_daily INCLUDING ALL);
+-- striped counters as rows of the staged table: a stripe number, and a unique
+-- key on (agent, day, stripe, category) for them only
+CREATE TABLE shapes.stripe (LIKE switchboard.stats_delta INCLUDING ALL) WITH (fillfactor = 50);
+ALTER TABLE shapes.stripe ADD stripe int;
+CREATE UNIQUE INDEX ON shapes.stripe (agent_id, day, stripe, category) NULLS NOT DISTINCT WHERE stripe IS NOT NULL;
 
 INSERT INTO shapes.conv (agent_id, conversation_id, phone)
 SELECT ('00000000-0000-0000-0000-' || lpad(a::text, 12, '0'))::uuid,
@@ -72,12 +82,21 @@ DECLARE
     did bigint;
     n int;
 BEGIN
-    IF shape IN ('off', 'staged') THEN
+    IF shape IN ('off', 'staged', 'striped') THEN
         SELECT message_count INTO n FROM shapes.conv WHERE agent_id = a AND phone = ph FOR UPDATE;
         IF NOT written THEN
             IF shape = 'off' THEN
                 INSERT INTO shapes.msg (agent_id, direction, phone, body, metadata, decision)
                 VALUES (a, dir, ph, 'hi', md, 'rate_limited') RETURNING message_id INTO mid;
+            ELSIF shape = 'striped' THEN
+                WITH m AS (INSERT INTO shapes.msg (agent_id, direction, phone, body, metadata, decision)
+                           VALUES (a, dir, ph, 'hi', md, 'rate_limited') RETURNING message_id),
+                     s AS (INSERT INTO shapes.stripe AS z (agent_id, day, stripe, inbound, rate_limited)
+                           VALUES (a, current_date, pg_backend_pid(), 1, 1)
+                           ON CONFLICT (agent_id, day, stripe, category) WHERE stripe IS NOT NULL DO UPDATE SET
+                               inbound = z.inbound + excluded.inbound,
+                               rate_limited = z.rate_limited + excluded.rate_limited)
+                SELECT m.message_id INTO mid FROM m;
             ELSE
                 WITH m AS (INSERT INTO shapes.msg (agent_id, direction, phone, body, metadata, decision)
                            VALUES (a, dir, ph, 'hi', md, 'rate_limited') RETURNING message_id),
@@ -85,6 +104,27 @@ BEGIN
                            VALUES (a, current_date, 1, 1) RETURNING delta_id)
                 SELECT m.message_id, (SELECT s.delta_id FROM s) INTO mid, did FROM m;
             END IF;
+        ELSIF shape = 'striped' THEN
+            WITH u AS (UPDATE shapes.conv SET message_count = message_count + 1,
+                              inbound_count = inbound_count + i, outbound_count = outbound_count + o,
+                              last_message_at = now(), updated_at = now()
+                        WHERE agent_id = a AND conversation_id = c),
+                 m AS (INSERT INTO shapes.msg (agent_id, conversation_id, direction, phone, body, metadata, decision)
+                       VALUES (a, c, dir, ph, 'hi', md, 'accepted') RETURNING message_id),
+                 s AS (INSERT INTO shapes.stripe AS z (agent_id, day, stripe, category, inbound, accepted, outbound,
+                                                       ai_tasks, ai_tokens, ai_processing_ms_total,
+                                                       ai_processing_count, ai_judged, ai_succeeded)
+                       VALUES (a, current_date, pg_backend_pid(), md->>'category', i, i, o, t,
+                               coalesce((md->>'tokens_used')::bigint, 0),
+                               coalesce((md->>'processing_ms')::numeric, 0), t, t, t)
+                       ON CONFLICT (agent_id, day, stripe, category) WHERE stripe IS NOT NULL DO UPDATE SET
+                           inbound = z.inbound + excluded.inbound, accepted = z.accepted + excluded.accepted,
+                           outbound = z.outbound + excluded.outbound, ai_tasks = z.ai_tasks + excluded.ai_tasks,
+                           ai_tokens = z.ai_tokens + excluded.ai_tokens,
+                           ai_processing_ms_total = z.ai_processing_ms_total + excluded.ai_processing_ms_total,
+                           ai_processing_count = z.ai_processing_count + excluded.ai_processing_count,
+                           ai_judged = z.ai_judged + excluded.ai_judged, ai_succeeded = z.ai_succeeded + excluded.ai_succeeded)
+            SELECT m.message_id INTO mid FROM m;
         ELSIF shape = 'off' THEN
             WITH u AS (UPDATE shapes.conv SET message_count = message_count + 1,
                               inbound_count = inbound_count + i, outbound_count = outbound_count + o,
@@ -106,7 +146,9 @@ BEGIN
                                coalesce((md->>'processing_ms')::numeric, 0), t, t, t) RETURNING delta_id)
             SELECT m.message_id, (SELECT s.delta_id FROM s) INTO mid, did FROM m;
         END IF;
-        IF did % 1024 = 0 AND pg_try_advisory_xact_lock(1398145877, hashtext(a::text)) THEN
+        IF shape = 'striped' THEN
+            NULL;  -- counted by the write statement's upsert
+        ELSIF did % 1024 = 0 AND pg_try_advisory_xact_lock(1398145877, hashtext(a::text)) THEN
             WITH x AS (DELETE FROM shapes.delta s WHERE s.agent_id = a RETURNING s.*)
             INSERT INTO shapes.daily AS d (agent_id, day, inbound, accepted, rate_limited, outbound, ai_tasks,
                                            ai_tokens, ai_processing_ms_total, ai_processing_count, ai_judged,
