@@ -146,9 +146,8 @@ BEGIN
                                coalesce((md->>'processing_ms')::numeric, 0), t, t, t) RETURNING delta_id)
             SELECT m.message_id, (SELECT s.delta_id FROM s) INTO mid, did FROM m;
         END IF;
-        IF shape = 'striped' THEN
-            NULL;  -- counted by the write statement's upsert
-        ELSIF did % 1024 = 0 AND pg_try_advisory_xact_lock(1398145877, hashtext(a::text)) THEN
+        -- did: the staged row's id, set by 'staged' only (NULL here for 'off' and 'striped')
+        IF did % 1024 = 0 AND pg_try_advisory_xact_lock(1398145877, hashtext(a::text)) THEN
             WITH x AS (DELETE FROM shapes.delta s WHERE s.agent_id = a RETURNING s.*)
             INSERT INTO shapes.daily AS d (agent_id, day, inbound, accepted, rate_limited, outbound, ai_tasks,
                                            ai_tokens, ai_processing_ms_total, ai_processing_count, ai_judged,
