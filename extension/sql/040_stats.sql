@@ -729,24 +729,28 @@ DECLARE
     hi date := coalesce($3, 'infinity'::date);
     n bigint;
     total bigint := 0;
+    held uuid;
 BEGIN
     IF $1 IS NOT NULL THEN
         PERFORM switchboard.stats_check_agent($1);
     END IF;
-    -- The conversations' marks that their analytics records exist
-    -- (conversations.stats_session) go first: the records are recomputed below
-    -- from the raw rows, which may have been edited by hand, and the marks set
-    -- again at the end where they allow it.  Before the lock:
-    -- an event holds its conversation's row while it waits for messages, so
-    -- this UPDATE waits for it instead of deadlocking; an event that sets a mark
-    -- again meanwhile stored a message of that session, which the rebuild sees.
-    -- (A second rebuild_stats in one transaction, over agents the first did not
-    -- cover, holds that lock already: an event there then meets a deadlock,
-    -- which Postgres breaks by failing one of the two; nothing is half-done.)
-    UPDATE switchboard.conversations c SET stats_session = NULL
-     WHERE ($1 IS NULL OR c.agent_id = $1) AND c.stats_session IS NOT NULL;
     -- writers wait until the rebuild commits, so no event is counted twice or lost
     LOCK TABLE switchboard.messages, switchboard.calls IN SHARE MODE;
+    -- The conversations' marks that their analytics records exist
+    -- (conversations.stats_session) go next: the records are recomputed below
+    -- from the raw rows, which may have been edited by hand, and the marks set
+    -- again at the end where they allow it.  A row another transaction holds
+    -- keeps its mark (0.8.0): it is an event waiting for the lock above, or a
+    -- transaction that will wait for it before it stores a message there, so
+    -- waiting for that row would deadlock (up to 0.7.0 the marks were cleared
+    -- before the lock, which deadlocked with a transaction that had stored a
+    -- message already).  Such a mark is checked against the recomputed records
+    -- below.
+    UPDATE switchboard.conversations c SET stats_session = NULL
+      FROM (SELECT v.agent_id, v.conversation_id FROM switchboard.conversations v
+             WHERE ($1 IS NULL OR v.agent_id = $1) AND v.stats_session IS NOT NULL
+               FOR UPDATE OF v SKIP LOCKED) m
+     WHERE c.agent_id = m.agent_id AND c.conversation_id = m.conversation_id;
     FOR a, tz IN SELECT g.agent_id, g.timezone FROM switchboard.agents g
                   WHERE $1 IS NULL OR g.agent_id = $1 ORDER BY g.agent_id LOOP
         PERFORM pg_advisory_xact_lock(1398145877, hashtext(a::text));
@@ -834,6 +838,26 @@ BEGIN
          WHERE t.agent_id = a AND t.day BETWEEN lo AND hi
            AND EXISTS (SELECT FROM switchboard.stats_daily_category k WHERE k.agent_id = a AND k.day = t.day);
     END LOOP;
+    -- A mark left on a held row must still be true of the recomputed records
+    -- (it is, unless raw messages were edited by hand): the event holding the
+    -- row read it and stages its analytics by it once this commits.  If it is
+    -- not, fail rather than wait for the row (a deadlock) or leave a wrong mark:
+    -- nothing is half-done, and a retry after that event finds the row free.
+    SELECT v.conversation_id INTO held FROM switchboard.conversations v
+     WHERE ($1 IS NULL OR v.agent_id = $1) AND v.stats_session IS NOT NULL
+       AND NOT (EXISTS (SELECT FROM switchboard.stats_first f
+                         WHERE f.agent_id = v.agent_id AND f.kind = 'conversation' AND f.id = v.conversation_id
+                           AND f.first_at <= v.last_message_at)
+                AND EXISTS (SELECT FROM switchboard.stats_first f
+                             WHERE f.agent_id = v.agent_id AND f.kind = 'session' AND f.id = v.stats_session
+                               AND f.first_at <= v.last_message_at))
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'could not rebuild the analytics: conversation % is in use', held
+            USING ERRCODE = '55P03',
+                  DETAIL = 'Its analytics mark no longer matches the raw messages, and another transaction holds the row.',
+                  HINT = 'Retry rebuild_stats once that transaction has ended.';
+    END IF;
     -- Mark the conversations again where the recomputed records allow it (as
     -- their next in-order event would), skipping any row an event holds: that
     -- event waits for the lock on messages above, so waiting for it here would
