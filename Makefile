@@ -27,7 +27,7 @@ SB_UPGRADE_SRCS = $(wildcard extension/upgrade/*--$(EXTVERSION).sql)
 SB_UPGRADE_SQL = $(patsubst extension/upgrade/%,extension/$(EXTENSION_NAME)--%,$(SB_UPGRADE_SRCS))
 DATA = extension/switchboard.control $(filter-out $(SB_INSTALL_SQL) $(SB_UPGRADE_SQL),$(wildcard extension/$(EXTENSION_NAME)--*.sql))
 DATA_built = $(SB_INSTALL_SQL) $(SB_UPGRADE_SQL)
-EXTRA_CLEAN = build results regression.diffs regression.out $(OBJS:.o=.d)
+EXTRA_CLEAN = build results regression.diffs regression.out output_iso $(OBJS:.o=.d)
 
 WARNINGS = -Wall -Wextra -Werror
 PG_CPPFLAGS = -Iextension/include -isystem $(shell $(PG_CONFIG) --includedir-server 2>/dev/null)
@@ -40,6 +40,10 @@ override with_llvm = no
 # pg_regress: every sql/*.sql, in name order.
 REGRESS = $(sort $(patsubst sql/%.sql,%,$(wildcard sql/*.sql)))
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION_NAME)
+# isolation tests (pg_isolation_regress, run by installcheck after pg_regress):
+# every specs/*.spec against expected/*.out, interleavings of sessions step by step.
+ISOLATION = $(sort $(patsubst specs/%.spec,%,$(wildcard specs/*.spec)))
+ISOLATION_OPTS = --load-extension=$(EXTENSION_NAME)
 
 ifneq ($(wildcard $(PGXS)),)
 include $(PGXS)

@@ -4,6 +4,7 @@
 #   unit     Catch2 tests of the pure C++ core (no server)
 #   client   Catch2 tests of the C++ client library (build/client_tests) on this cluster
 #   regress  pg_regress over sql/*.sql against expected/*.out
+#   isolation  pg_isolation_regress over specs/*.spec against expected/*.out
 #   pgtap    pg_prove over test/pgtap/*.sql
 #   extra    test/scripts/*.sh (concurrency, crash recovery, dump/restore, client)
 #   fuzz     the libFuzzer target for FUZZ_SECONDS (0 skips it)
@@ -72,21 +73,27 @@ else
     count client 0 1
 fi
 
-# --- regress: pg_regress -------------------------------------------------------
-make --no-print-directory installcheck >"$LOG/regress.txt" 2>&1
-rc=$?
-if grep -qE 'All [0-9]+ tests passed' "$LOG/regress.txt"; then
-    p=$(grep -oE 'All [0-9]+ tests passed' "$LOG/regress.txt" | grep -oE '[0-9]+'); f=0
-elif grep -qE '[0-9]+ of [0-9]+ tests failed' "$LOG/regress.txt"; then
-    read -r f total < <(grep -oE '[0-9]+ of [0-9]+ tests failed' "$LOG/regress.txt" | grep -oE '[0-9]+' | tr '\n' ' ')
-    p=$((total - f))
-    echo "--- regress failures (regression.diffs):"
-    head -n 80 regression.diffs 2>/dev/null
-else
-    p=0; f=1; tail -n 30 "$LOG/regress.txt"
-fi
-[ $rc -ne 0 ] && [ "$f" -eq 0 ] && f=1
-count regress "$p" "$f"
+# --- regress, isolation: pg_regress and pg_isolation_regress (make installcheck) --
+run_installcheck() {  # suite diffs make-args...
+    local suite=$1 diffs=$2 out="$LOG/$1.txt" p f total
+    shift 2
+    make --no-print-directory installcheck "$@" >"$out" 2>&1
+    local rc=$?
+    if grep -qE 'All [0-9]+ tests passed' "$out"; then
+        p=$(grep -oE 'All [0-9]+ tests passed' "$out" | grep -oE '[0-9]+'); f=0
+    elif grep -qE '[0-9]+ of [0-9]+ tests failed' "$out"; then
+        read -r f total < <(grep -oE '[0-9]+ of [0-9]+ tests failed' "$out" | grep -oE '[0-9]+' | tr '\n' ' ')
+        p=$((total - f))
+        echo "--- $suite failures ($diffs):"
+        head -n 80 "$diffs" 2>/dev/null
+    else
+        p=0; f=1; tail -n 30 "$out"
+    fi
+    [ $rc -ne 0 ] && [ "$f" -eq 0 ] && f=1
+    count "$suite" "$p" "$f"
+}
+run_installcheck regress regression.diffs ISOLATION=
+run_installcheck isolation output_iso/regression.diffs REGRESS=
 
 # --- pgtap: pg_prove ---------------------------------------------------------
 TAPDB=switchboard_tap
