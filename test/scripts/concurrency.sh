@@ -14,6 +14,7 @@
 #      up to 0.7.0 a deadlock).
 #   9. rebuild_stats when a held conversation's mark no longer matches the raw
 #      messages (edited by hand): 55P03, nothing half-done; a retry succeeds.
+#  10. two rebuild_stats of every agent while record_* run: no error, no deadlock.
 # Ends with "N passed, N failed".
 set -u
 DB=sb_concurrency
@@ -321,6 +322,37 @@ inc=$(q -c "select row(d.*)::text from switchboard.daily_stats('$A6', current_da
 q -c "select switchboard.rebuild_stats('$A6')" >/dev/null
 check "rebuild_stats with a held row whose mark is wrong: incremental figures equal a rebuild" "$inc" \
       "$(q -c "select row(d.*)::text from switchboard.daily_stats('$A6', current_date - 1, current_date + 1) d")"
+
+# 10. Two rebuild_stats() of every agent at once, while 6 connections run
+#     record_inbound/record_outbound on marked conversations of two agents: the
+#     rebuilds skip the rows the other one (or an event) holds, so nothing waits
+#     in a cycle.  No error, every event stored and counted once, the figures
+#     equal a rebuild.
+sqls=("select switchboard.rebuild_stats() >= 0" "select switchboard.rebuild_stats() >= 0")
+for i in $(seq 6); do
+    a=$A5; [ $((i % 2)) = 0 ] && a=$A6
+    p=$((501 + i % 2)); [ $a = "$A6" ] && p=$((601 + i % 2))
+    sqls+=("do \$\$ begin for i in 1 .. 20 loop
+              perform switchboard.record_inbound('$a', '+14155550$p', 'x$i/' || i);
+              perform switchboard.record_outbound('$a', c.conversation_id, 'y$i/' || i)
+                 from switchboard.conversations c where c.agent_id = '$a' and c.phone = '+14155550$p';
+              commit; end loop; end \$\$")
+done
+before=$(q -c "select count(*) from switchboard.messages where agent_id in ('$A5', '$A6')")
+out=$(release "${sqls[@]}" 2>&1)
+check "two rebuilds of every agent during events: no error" 0 "$(echo "$out" | grep -c ERROR)"
+check "two rebuilds of every agent during events: every event stored" $((before + 240)) \
+      "$(q -c "select count(*) from switchboard.messages where agent_id in ('$A5', '$A6')")"
+for a in $A5 $A6; do
+    check "two rebuilds of every agent during events: every message counted once ($a)" \
+          "$(q -c "select count(*) filter (where direction = 'inbound') || '/' || count(*) filter (where direction = 'outbound')
+                     from switchboard.messages where agent_id = '$a'")" \
+          "$(q -c "select sum(inbound) || '/' || sum(outbound) from switchboard.daily_stats('$a', current_date - 1, current_date + 1)")"
+    inc=$(q -c "select row(d.*)::text from switchboard.daily_stats('$a', current_date - 1, current_date + 1) d")
+    q -c "select switchboard.rebuild_stats('$a')" >/dev/null
+    check "two rebuilds of every agent during events: incremental figures equal a rebuild ($a)" "$inc" \
+          "$(q -c "select row(d.*)::text from switchboard.daily_stats('$a', current_date - 1, current_date + 1) d")"
+done
 
 psql -X -q -d postgres -c "drop database $DB" >/dev/null
 echo "$passed passed, $failed failed"
