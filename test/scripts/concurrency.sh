@@ -61,6 +61,19 @@ release() {
     return $rc
 }
 
+# holding SECS: waits (up to 10 s) until a holder started in the background
+# runs its pg_sleep(SECS), i.e. holds what it took before it (not a fixed
+# sleep, which a slow machine can outrun).
+holding() {
+    local i
+    for i in $(seq 200); do
+        [ "$(q -c "select count(*) from pg_stat_activity
+                    where state = 'active' and query = 'select pg_sleep($1)'")" -gt 0 ] && return 0
+        sleep 0.05
+    done
+    echo "holder never reached pg_sleep($1)" >&2
+}
+
 # 1. 16 first messages from one new number at once.
 sqls=()
 for i in $(seq 1 $N); do
@@ -142,7 +155,7 @@ psql -X -q -At -v ON_ERROR_STOP=1 -c "begin" \
      -c "select pg_sleep(1.2)" \
      -c "update switchboard.agents set sms_enabled = false where agent_id = '$A3'" -c "commit" >"$TMP_HOLDER" 2>&1 &
 holder=$!
-sleep 0.4
+holding 1.2
 t0=$(date +%s%N)
 out=$(q -c "select decision || ' ' || coalesce(conversation_id::text, 'none')
               from switchboard.record_inbound('$A3', '+14155550302', 'waiter')" 2>&1)
@@ -180,7 +193,7 @@ for marked in no yes; do
          -c "select pg_sleep(0.8)" \
          -c "select 'rebuilt ' || switchboard.rebuild_stats('$A4')" -c "commit" >"$TMP_HOLDER" 2>&1 &
     holder=$!
-    sleep 0.3
+    holding 0.8
     out=$(q -c "select decision from switchboard.record_inbound('$A4', '+14155550401', 'during the rebuild')" 2>&1)
     wait "$holder"
     n=$((n + 1))
@@ -262,7 +275,7 @@ psql -X -q -At -v ON_ERROR_STOP=1 -c "begin" \
           where agent_id = '$A5' and phone = '+14155550503'" \
      -c "commit" -c "select 'committed'" >"$TMP_HOLDER" 2>&1 &
 holder=$!
-sleep 0.3
+holding 0.8
 rebuilt=$(q -c "select 'rebuilt ' || (switchboard.rebuild_stats('$A5') > 0)" 2>&1)
 wait "$holder"
 check "rebuild_stats with a plain-INSERT transaction open: no error" 0 \
@@ -300,7 +313,7 @@ psql -X -q -At -v ON_ERROR_STOP=1 -c "begin" \
      -c "select 1 from switchboard.conversations where agent_id = '$A6' and phone = '+14155550601' for update" \
      -c "select pg_sleep(1.5)" -c "commit" >/dev/null 2>&1 &
 holder=$!
-sleep 0.3
+holding 1.5
 out=$(psql -X -q -At -c '\set VERBOSITY sqlstate' -c "select switchboard.rebuild_stats('$A6')" 2>&1)
 check "rebuild_stats with a held row whose mark is wrong: 55P03" "ERROR:  55P03" "$out"
 out=$(psql -X -q -At -c "select switchboard.rebuild_stats('$A6')" 2>&1 | head -n 1)
