@@ -9,6 +9,7 @@
 #
 # Runs inside the test cluster (PG* set); prints "N passed, N failed" last.
 set -u
+. "$(dirname "$0")/lib/holding.sh"
 DB=switchboard_calls_concurrency
 passed=0
 failed=0
@@ -107,7 +108,7 @@ for kind in update insert; do
                 'in-progress', '2025-01-01 10:00:05+00', null, '{\"a\": 1}')" \
         -c "select pg_sleep(2)" -c "commit" >/dev/null 2>/tmp/calls_hold_$$.err &
     holder=$!
-    sleep 0.7
+    holding 2
     start=$(date +%s.%N)
     b=$(q "select status || ',' || is_new_call from switchboard.record_call('cc000000-0000-0000-0000-000000000001', '$sid',
               '$phone', 'completed', '2025-01-01 10:01:05+00', null, '{\"b\": 2}')" 2>&1)

@@ -17,6 +17,7 @@
 #  10. two rebuild_stats of every agent while record_* run: no error, no deadlock.
 # Ends with "N passed, N failed".
 set -u
+. "$(dirname "$0")/lib/holding.sh"
 DB=sb_concurrency
 TMP_HOLDER=$(mktemp)
 trap 'rm -f "$TMP_HOLDER"' EXIT
@@ -59,19 +60,6 @@ release() {
     for p in "${pids[@]}"; do wait "$p" || rc=1; done
     cat "$dir"/*.out | grep -v '^$' | grep -v '^t$' | sed 's/^$//' ; rm -rf "$dir"
     return $rc
-}
-
-# holding SECS: waits (up to 10 s) until a holder started in the background
-# runs its pg_sleep(SECS), i.e. holds what it took before it (not a fixed
-# sleep, which a slow machine can outrun).
-holding() {
-    local i
-    for i in $(seq 200); do
-        [ "$(q -c "select count(*) from pg_stat_activity
-                    where state = 'active' and query = 'select pg_sleep($1)'")" -gt 0 ] && return 0
-        sleep 0.05
-    done
-    echo "holder never reached pg_sleep($1)" >&2
 }
 
 # 1. 16 first messages from one new number at once.

@@ -13,6 +13,7 @@
 #      event path would otherwise skip the remaining tier's limit).
 # Ends with "N passed, N failed".
 set -u
+. "$(dirname "$0")/lib/holding.sh"
 DB=sb_quota_concurrency
 N=16
 psql -X -q -d postgres -c "drop database if exists $DB" -c "create database $DB" >/dev/null
@@ -121,7 +122,7 @@ q -c "insert into switchboard.agents (agent_id, sms_enabled) values ('$A3', true
 race() {  # first (holds the agent's row 1 s), second (runs meanwhile)
     psql -X -q -v ON_ERROR_STOP=1 -c "begin" -c "$1" -c "select pg_sleep(1)" -c "commit" >/dev/null &
     local first=$!
-    sleep 0.4
+    holding 1
     q -c "$2" >/dev/null
     wait "$first"
 }
