@@ -36,6 +36,22 @@ check() {  # name expected actual
     fi
 }
 
+# matches_rebuild NAME AGENT: the agent's incremental figures (yesterday to
+# tomorrow) equal what rebuild_stats recomputes from the raw rows.
+matches_rebuild() {
+    local days="switchboard.daily_stats('$2', current_date - 1, current_date + 1) d" inc
+    inc=$(q -c "select row(d.*)::text from $days")
+    q -c "select switchboard.rebuild_stats('$2')" >/dev/null
+    check "$1: incremental figures equal a rebuild" "$inc" "$(q -c "select row(d.*)::text from $days")"
+}
+# counted_once NAME AGENT: the figures count each stored message once.
+counted_once() {
+    check "$1: every message counted once" \
+          "$(q -c "select count(*) filter (where direction = 'inbound') || '/' || count(*) filter (where direction = 'outbound')
+                     from switchboard.messages where agent_id = '$2'")" \
+          "$(q -c "select sum(inbound) || '/' || sum(outbound) from switchboard.daily_stats('$2', current_date - 1, current_date + 1)")"
+}
+
 A1=c0000000-0000-0000-0000-000000000001
 A2=c0000000-0000-0000-0000-000000000002
 q -c "insert into switchboard.agents (agent_id, sms_enabled, rate_limit_per_hour, max_daily_conversations)
@@ -190,10 +206,7 @@ for marked in no yes; do
     check "rebuild_stats with an event waiting on it (marked: $marked): the event was accepted" "accepted" "$out"
     check "rebuild_stats with an event waiting on it (marked: $marked): $n messages stored" $n \
           "$(q -c "select count(*) from switchboard.messages where agent_id = '$A4'")"
-    inc=$(q -c "select row(d.*)::text from switchboard.daily_stats('$A4', current_date - 1, current_date + 1) d")
-    q -c "select switchboard.rebuild_stats('$A4')" >/dev/null
-    check "rebuild_stats with an event waiting on it (marked: $marked): incremental figures equal a rebuild" "$inc" \
-          "$(q -c "select row(d.*)::text from switchboard.daily_stats('$A4', current_date - 1, current_date + 1) d")"
+    matches_rebuild "rebuild_stats with an event waiting on it (marked: $marked)" "$A4"
     check "rebuild_stats with an event waiting on it (marked: $marked): $n inbound counted" $n \
           "$(q -c "select sum(inbound) from switchboard.daily_stats('$A4', current_date - 1, current_date + 1)")"
 done
@@ -229,14 +242,8 @@ out=$(release "${sqls[@]}" 2>&1)
 check "record_* and plain INSERTs at once: no error" 0 "$(echo "$out" | grep -c ERROR)"
 check "record_* and plain INSERTs at once: every message stored" 244 \
       "$(q -c "select count(*) from switchboard.messages where agent_id = '$A5'")"
-check "record_* and plain INSERTs at once: every message counted once" \
-      "$(q -c "select count(*) filter (where direction = 'inbound') || '/' || count(*) filter (where direction = 'outbound')
-                 from switchboard.messages where agent_id = '$A5'")" \
-      "$(q -c "select sum(inbound) || '/' || sum(outbound) from switchboard.daily_stats('$A5', current_date - 1, current_date + 1)")"
-inc=$(q -c "select row(d.*)::text from switchboard.daily_stats('$A5', current_date - 1, current_date + 1) d")
-q -c "select switchboard.rebuild_stats('$A5')" >/dev/null
-check "record_* and plain INSERTs at once: incremental figures equal a rebuild" "$inc" \
-      "$(q -c "select row(d.*)::text from switchboard.daily_stats('$A5', current_date - 1, current_date + 1) d")"
+counted_once "record_* and plain INSERTs at once" "$A5"
+matches_rebuild "record_* and plain INSERTs at once" "$A5"
 
 # 8. rebuild_stats while a plain-INSERT transaction is open (its first INSERT
 #    into another agent's conversation): the rebuild waits for that
@@ -274,10 +281,7 @@ check "rebuild_stats with a plain-INSERT transaction open: the rebuild finished"
 check "rebuild_stats with a plain-INSERT transaction open: its messages stored" \
       "$((before + 2))" "$(q -c "select count(*) from switchboard.messages where body like 'held %'")"
 for a in $A4 $A5; do
-    inc=$(q -c "select row(d.*)::text from switchboard.daily_stats('$a', current_date - 1, current_date + 1) d")
-    q -c "select switchboard.rebuild_stats('$a')" >/dev/null
-    check "rebuild_stats with a plain-INSERT transaction open: incremental figures equal a rebuild ($a)" "$inc" \
-          "$(q -c "select row(d.*)::text from switchboard.daily_stats('$a', current_date - 1, current_date + 1) d")"
+    matches_rebuild "rebuild_stats with a plain-INSERT transaction open ($a)" "$a"
 done
 
 # 9. A held conversation whose mark the recomputed records no longer allow:
@@ -319,10 +323,7 @@ check "rebuild_stats with a held row whose mark is wrong: the retry cleared that
 q -c "select switchboard.record_inbound('$A6', '+14155550601', 'three')" >/dev/null
 check "rebuild_stats with a held row whose mark is wrong: the next message opens the conversation in the figures" 2 \
       "$(q -c "select sum(new_conversations) from switchboard.daily_stats('$A6', current_date - 1, current_date + 1)")"
-inc=$(q -c "select row(d.*)::text from switchboard.daily_stats('$A6', current_date - 1, current_date + 1) d")
-q -c "select switchboard.rebuild_stats('$A6')" >/dev/null
-check "rebuild_stats with a held row whose mark is wrong: incremental figures equal a rebuild" "$inc" \
-      "$(q -c "select row(d.*)::text from switchboard.daily_stats('$A6', current_date - 1, current_date + 1) d")"
+matches_rebuild "rebuild_stats with a held row whose mark is wrong" "$A6"
 
 # 10. Two rebuild_stats() of every agent at once, while 6 connections run
 #     record_inbound/record_outbound on marked conversations of two agents: the
@@ -345,14 +346,8 @@ check "two rebuilds of every agent during events: no error" 0 "$(echo "$out" | g
 check "two rebuilds of every agent during events: every event stored" $((before + 240)) \
       "$(q -c "select count(*) from switchboard.messages where agent_id in ('$A5', '$A6')")"
 for a in $A5 $A6; do
-    check "two rebuilds of every agent during events: every message counted once ($a)" \
-          "$(q -c "select count(*) filter (where direction = 'inbound') || '/' || count(*) filter (where direction = 'outbound')
-                     from switchboard.messages where agent_id = '$a'")" \
-          "$(q -c "select sum(inbound) || '/' || sum(outbound) from switchboard.daily_stats('$a', current_date - 1, current_date + 1)")"
-    inc=$(q -c "select row(d.*)::text from switchboard.daily_stats('$a', current_date - 1, current_date + 1) d")
-    q -c "select switchboard.rebuild_stats('$a')" >/dev/null
-    check "two rebuilds of every agent during events: incremental figures equal a rebuild ($a)" "$inc" \
-          "$(q -c "select row(d.*)::text from switchboard.daily_stats('$a', current_date - 1, current_date + 1) d")"
+    counted_once "two rebuilds of every agent during events ($a)" "$a"
+    matches_rebuild "two rebuilds of every agent during events ($a)" "$a"
 done
 
 psql -X -q -d postgres -c "drop database $DB" >/dev/null
