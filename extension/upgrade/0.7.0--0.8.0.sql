@@ -16,7 +16,8 @@
 -- (0.7.0 cleared them first and waited for such rows, which deadlocked with a
 -- transaction that had stored a message already and then wrote to one of
 -- them); a mark left on a held row must still match the recomputed records,
--- else the rebuild fails with 55P03 (extension/sql/040_stats.sql).
+-- else it is cleared if the row is free by then, and the rebuild fails with
+-- 55P03 if it is not (extension/sql/040_stats.sql).
 CREATE OR REPLACE FUNCTION switchboard.rebuild_stats(agent_id uuid DEFAULT NULL, "from" date DEFAULT NULL,
                                           "to" date DEFAULT NULL)
 RETURNS bigint
@@ -30,7 +31,7 @@ DECLARE
     hi date := coalesce($3, 'infinity'::date);
     n bigint;
     total bigint := 0;
-    held uuid;
+    held record;
 BEGIN
     IF $1 IS NOT NULL THEN
         PERFORM switchboard.stats_check_agent($1);
@@ -142,23 +143,29 @@ BEGIN
     -- A mark left on a held row must still be true of the recomputed records
     -- (it is, unless raw messages were edited by hand): the event holding the
     -- row read it and stages its analytics by it once this commits.  If it is
-    -- not, fail rather than wait for the row (a deadlock) or leave a wrong mark:
-    -- nothing is half-done, and a retry after that event finds the row free.
-    SELECT v.conversation_id INTO held FROM switchboard.conversations v
-     WHERE ($1 IS NULL OR v.agent_id = $1) AND v.stats_session IS NOT NULL
-       AND NOT (EXISTS (SELECT FROM switchboard.stats_first f
-                         WHERE f.agent_id = v.agent_id AND f.kind = 'conversation' AND f.id = v.conversation_id
-                           AND f.first_at <= v.last_message_at)
-                AND EXISTS (SELECT FROM switchboard.stats_first f
-                             WHERE f.agent_id = v.agent_id AND f.kind = 'session' AND f.id = v.stats_session
-                               AND f.first_at <= v.last_message_at))
-     LIMIT 1;
-    IF FOUND THEN
-        RAISE EXCEPTION 'could not rebuild the analytics: conversation % is in use', held
-            USING ERRCODE = '55P03',
-                  DETAIL = 'Its analytics mark no longer matches the raw messages, and another transaction holds the row.',
-                  HINT = 'Retry rebuild_stats once that transaction has ended.';
-    END IF;
+    -- not, clear it if the row is free by now, else fail rather than wait for
+    -- the row (a deadlock) or leave a wrong mark: nothing is half-done, and a
+    -- retry after that transaction finds the row free.
+    FOR held IN SELECT v.agent_id, v.conversation_id FROM switchboard.conversations v
+                 WHERE ($1 IS NULL OR v.agent_id = $1) AND v.stats_session IS NOT NULL
+                   AND NOT (EXISTS (SELECT FROM switchboard.stats_first f
+                                     WHERE f.agent_id = v.agent_id AND f.kind = 'conversation'
+                                       AND f.id = v.conversation_id AND f.first_at <= v.last_message_at)
+                            AND EXISTS (SELECT FROM switchboard.stats_first f
+                                         WHERE f.agent_id = v.agent_id AND f.kind = 'session'
+                                           AND f.id = v.stats_session AND f.first_at <= v.last_message_at)) LOOP
+        BEGIN
+            PERFORM FROM switchboard.conversations c
+              WHERE c.agent_id = held.agent_id AND c.conversation_id = held.conversation_id FOR UPDATE NOWAIT;
+        EXCEPTION WHEN lock_not_available THEN
+            RAISE EXCEPTION 'could not rebuild the analytics: conversation % is in use', held.conversation_id
+                USING ERRCODE = '55P03',
+                      DETAIL = 'Its analytics mark no longer matches the raw messages, and another transaction holds the row.',
+                      HINT = 'Retry rebuild_stats once that transaction has ended.';
+        END;
+        UPDATE switchboard.conversations c SET stats_session = NULL
+         WHERE c.agent_id = held.agent_id AND c.conversation_id = held.conversation_id;
+    END LOOP;
     -- Mark the conversations again where the recomputed records allow it (as
     -- their next in-order event would), skipping any row an event holds: that
     -- event waits for the lock on messages above, so waiting for it here would
