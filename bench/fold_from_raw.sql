@@ -1,22 +1,18 @@
 -- A measurement sketch, not part of the extension: fold the messages with
--- message_id in (:lo, :hi] into the daily rollups in one set-based statement,
--- inside a transaction that is rolled back (README, Analytics, "Folding from the
--- raw rows instead of staging").  It covers the message counts, AI tokens,
--- replies and their latency (the previous accepted message by lag() within the
--- batch, an index probe only for a conversation's first accepted message in it),
--- the phones' seen-set and session firsts; not the
--- other AI facts, new conversations, decisions other than accepted, or a late
--- message's corrections.  Run it against a database the stats bench filled:
+-- message_id in (:lo, :hi] into the daily rollups in one set-based statement
+-- (README, Analytics, "Folding from the raw rows instead of staging").  It
+-- covers the message counts, AI tokens, replies and their latency (the previous
+-- accepted message by lag() within the batch, an index probe only for a
+-- conversation's first accepted message in it), the phones' seen-set and
+-- session firsts; not the other AI facts, new conversations, decisions other
+-- than accepted, or a late message's corrections.
 --
---   psql -X -d DB -v lo=990000 -v hi=1000000 -f bench/fold_from_raw.sql
+-- bench/fold.bench.sh runs it every 20 s beside the stats mix.  Alone, against
+-- a database that mix filled, rolled back:
 --
--- and divide the INSERT's time by hi - lo.  For the end-to-end figures the same
--- statement, without the transaction, ran every 20 s (every 5 s for the first
--- version, which probed for every outbound message) from a shell loop over
--- (the previous max(message_id), the current one] beside the stats bench's mix
--- with switchboard.stats_rollup = off.
-\timing on
-begin;
+--   psql -X -d DB -v lo=990000 -v hi=1000000 -c '\timing on' -c begin -f bench/fold_from_raw.sql -c rollback
+--
+-- and divide the INSERT's time by hi - lo.
 with b as materialized (
     select m.*, (m.created_at at time zone a.timezone)::date as day
       from switchboard.agents a cross join lateral (
@@ -73,4 +69,3 @@ on conflict (agent_id, day) do update set inbound = t.inbound + excluded.inbound
    ai_tasks = t.ai_tasks + excluded.ai_tasks, ai_tokens = t.ai_tokens + excluded.ai_tokens,
    replies = t.replies + excluded.replies, reply_latency_total = t.reply_latency_total + excluded.reply_latency_total,
    unique_phones = t.unique_phones + excluded.unique_phones, new_sessions = t.new_sessions + excluded.new_sessions;
-rollback;
