@@ -18,33 +18,12 @@ psql -X -q -d postgres -c "set client_min_messages = warning" -c "drop database 
 export PGDATABASE=$DB
 q() { psql -X -q -v ON_ERROR_STOP=1 -At "$@"; }
 q -c "create extension switchboard"
-q <<'SQL'
-insert into switchboard.agents (agent_id, sms_enabled, rate_limit_per_hour, max_daily_conversations)
-select ('00000000-0000-0000-0000-' || lpad(a::text, 12, '0'))::uuid, true, 100, 1000
-  from generate_series(1, 100) a;
-insert into switchboard.conversations (agent_id, conversation_id, phone)
-select ('00000000-0000-0000-0000-' || lpad(a::text, 12, '0'))::uuid,
-       ('00000000-0000-' || lpad(a::text, 4, '0') || '-0000-' || lpad(p::text, 12, '0'))::uuid,
-       '+1201555' || lpad(p::text, 4, '0')
-  from generate_series(1, 100) a, generate_series(1, 500) p;
-analyze;
-SQL
+. bench/stats_mix.sh
+stats_mix_setup
+q -c analyze
 mkdir -p build/bench
 rm -f build/bench/fold_errors.log
-for mix in spread hot; do
-    agent='random(1, 100)'; [ $mix = hot ] && agent='1'
-    cat >build/bench/fold_$mix.pgbench <<EOT
-\\set a $agent
-\\set p random(1, 500)
-\\set d random(0, 1)
-select case when :d = 0 then
-  (select message_id from switchboard.record_inbound(('00000000-0000-0000-0000-' || lpad(:a::text, 12, '0'))::uuid,
-     '+1201555' || lpad(:p::text, 4, '0'), 'hi'))
-  else switchboard.record_outbound(('00000000-0000-0000-0000-' || lpad(:a::text, 12, '0'))::uuid,
-     ('00000000-0000-' || lpad(:a::text, 4, '0') || '-0000-' || lpad(:p::text, 12, '0'))::uuid, 'hello',
-     '{"tokens_used": 42, "processing_ms": 180, "success": true, "category": "support"}') end;
-EOT
-done
+for mix in spread hot; do stats_mix_script $mix build/bench/fold_$mix.pgbench; done
 
 # every EVERY seconds: fold the messages stored since the last fold; each fold
 # that finished is a line "messages microseconds" in build/bench/fold_$1.log

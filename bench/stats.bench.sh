@@ -28,15 +28,9 @@ has_record=$(q -c "select count(*) from pg_proc p join pg_namespace n on n.oid =
                    where n.nspname = 'switchboard' and p.proname = 'record_inbound'")
 
 # --- 1. event throughput -------------------------------------------------------
+. bench/stats_mix.sh
+stats_mix_setup
 q <<'SQL'
-insert into switchboard.agents (agent_id, sms_enabled, rate_limit_per_hour, max_daily_conversations)
-select ('00000000-0000-0000-0000-' || lpad(a::text, 12, '0'))::uuid, true, 100, 1000
-  from generate_series(1, 100) a;
-insert into switchboard.conversations (agent_id, conversation_id, phone)
-select ('00000000-0000-0000-0000-' || lpad(a::text, 12, '0'))::uuid,
-       ('00000000-0000-' || lpad(a::text, 4, '0') || '-0000-' || lpad(p::text, 12, '0'))::uuid,
-       '+1201555' || lpad(p::text, 4, '0')
-  from generate_series(1, 100) a, generate_series(1, 500) p;
 -- the seeds' way: one counter row per (agent, day), bumped by every event
 create schema seed;
 create table seed.daily_counts (agent_id uuid, day date, messages bigint not null default 0,
@@ -56,17 +50,7 @@ for kind in spread hot; do
     agent_expr='random(1, 100)'; [ $kind = hot ] && agent_expr='1'
     f=build/bench/stats_$kind.pgbench
     if [ "$has_record" = 1 ]; then
-        cat >"$f" <<EOF
-\\set a $agent_expr
-\\set p random(1, 500)
-\\set d random(0, 1)
-select case when :d = 0 then
-  (select message_id from switchboard.record_inbound(('00000000-0000-0000-0000-' || lpad(:a::text, 12, '0'))::uuid,
-     '+1201555' || lpad(:p::text, 4, '0'), 'hi'))
-  else switchboard.record_outbound(('00000000-0000-0000-0000-' || lpad(:a::text, 12, '0'))::uuid,
-     ('00000000-0000-' || lpad(:a::text, 4, '0') || '-0000-' || lpad(:p::text, 12, '0'))::uuid, 'hello',
-     '{"tokens_used": 42, "processing_ms": 180, "success": true, "category": "support"}') end;
-EOF
+        stats_mix_script $kind "$f"
     else
         cat >"$f" <<EOF
 \\set a $agent_expr
