@@ -48,8 +48,9 @@ stop_fold() {  # the loop, and a fold it may have left running
     q -c "select count(pg_terminate_backend(pid)) from pg_stat_activity where application_name = 'sb_fold'" >/dev/null
 }
 
-# prime: every conversation talks once with the rollups on (its analytics
-# records and marks exist, as in a steady state), and the caches warm up
+# prime: each mix runs once with the rollups on, so that most conversations
+# have talked (their analytics records and marks exist, as in a steady state)
+# and the caches are warm
 for mix in spread hot; do
     PGOPTIONS="-c synchronous_commit=off" pgbench -n -M prepared -c 8 -j 2 -T "$WARM" -f build/bench/fold_$mix.pgbench >/dev/null
 done
@@ -69,7 +70,7 @@ for r in $(seq "$ROUNDS"); do
             T[$mode]=$(PGOPTIONS="$opts" steady_run build/bench "fold_${mix}_$mode" build/bench/fold_$mix.pgbench "$WARM" "$SECS" | cut -d' ' -f1)
             [ -n "$loop" ] && stop_fold "$loop"
         done
-        folds=$(awk '{n++; m+=$1; t+=$2} END {printf "%d folds, %.1f us a message", n, n ? t/m : 0}' build/bench/fold_${mix}_$r.log)
+        folds=$(awk '{n++; m+=$1; t+=$2} END {printf "%d folds, %.1f us a message", n, m ? t/m : 0}' build/bench/fold_${mix}_$r.log)
         line=$(printf '  round %d %-6s off %6d tps' "$r" $mix "${T[off]}")
         for mode in fold on; do
             cost=$(awk -v a="${T[$mode]}" -v b="${T[off]}" 'BEGIN{printf "%.1f", 100*(1-a/b)}')
