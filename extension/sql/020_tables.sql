@@ -82,18 +82,6 @@ CREATE TABLE switchboard.conversations (
     rate_window      timestamptz[] NOT NULL DEFAULT '{}',
     created_at       timestamptz NOT NULL DEFAULT now(),
     updated_at       timestamptz NOT NULL DEFAULT now(),
-    -- 0.6.0: the session whose analytics records are known to exist (the
-    -- conversation's and this session's first messages in stats_first, no later
-    -- than last_message_at): an in-order event of that session stages its
-    -- analytics without probing for them.  Set by record_*'s staged statement,
-    -- stale as soon as session_id changes, recomputed by rebuild_stats.
-    stats_session    uuid,
-    -- 0.6.0: the direction of the last accepted message, as record_*'s staged
-    -- statement left it: message_count after it, negated when outbound.  Known
-    -- only while |stats_last| = message_count (any other bump adds to
-    -- message_count alone); record_outbound then finds a reply without a
-    -- look-up of the previous message.
-    stats_last       integer,
     PRIMARY KEY (agent_id, conversation_id),
     UNIQUE (agent_id, phone)
 ) WITH (fillfactor = 80);  -- room on the page for the per-event update to stay HOT
@@ -113,10 +101,17 @@ CREATE TABLE switchboard.messages (
     created_at      timestamptz NOT NULL DEFAULT now(),
     -- 0.2.0: received outside the agent's business hours (business_hours, closed_dates)
     after_hours     boolean NOT NULL DEFAULT false,
-    PRIMARY KEY (agent_id, message_id)
+    PRIMARY KEY (agent_id, message_id),
+    -- 0.9.0: the analytics add tokens_used up as bigint; a number beyond it
+    -- fails here (22003, bigint out of range), as the message trigger made it
+    -- fail up to 0.8.0, instead of failing every later fold of the agent
+    CONSTRAINT messages_tokens_used_check
+        CHECK (jsonb_typeof(metadata -> 'tokens_used') IS DISTINCT FROM 'number'
+               OR round((metadata ->> 'tokens_used')::numeric)::bigint IS NOT NULL)
 );
--- message_id last: the analytics trigger's neighbour probes (ORDER BY created_at,
--- message_id LIMIT 1) then read one index entry instead of the conversation's history
+-- message_id last: the analytics' probes for a conversation's previous message
+-- (ORDER BY created_at, message_id LIMIT 1) read one index entry instead of the
+-- conversation's history
 CREATE INDEX messages_conversation_idx ON switchboard.messages (agent_id, conversation_id, created_at, message_id);
 COMMENT ON TABLE switchboard.messages IS
     'every inbound and outbound message, rejected inbound ones too, with the decision taken';

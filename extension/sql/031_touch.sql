@@ -12,16 +12,10 @@ CREATE TRIGGER agents_touch_updated_at
     FOR EACH ROW EXECUTE FUNCTION switchboard.touch_updated_at();
 COMMENT ON TRIGGER agents_touch_updated_at ON switchboard.agents IS 'keeps updated_at current';
 
--- Every column but stats_session and stats_last (0.6.0), internal marks of the analytics
--- (rebuild_stats recomputes stats_session): that leaves updated_at as it was.
 CREATE TRIGGER conversations_touch_updated_at
-    BEFORE UPDATE OF agent_id, conversation_id, phone, session_id, status, message_count, inbound_count,
-                     outbound_count, first_message_at, last_message_at, last_inbound_at, is_active,
-                     rate_window, created_at, updated_at
-    ON switchboard.conversations
+    BEFORE UPDATE ON switchboard.conversations
     FOR EACH ROW EXECUTE FUNCTION switchboard.touch_updated_at();
-COMMENT ON TRIGGER conversations_touch_updated_at ON switchboard.conversations IS
-    'keeps updated_at current (an UPDATE of stats_session alone, an internal mark, leaves it)';
+COMMENT ON TRIGGER conversations_touch_updated_at ON switchboard.conversations IS 'keeps updated_at current';
 
 CREATE TRIGGER calls_touch_updated_at
     BEFORE UPDATE ON switchboard.calls

@@ -1,20 +1,20 @@
 -- Analytics: exact, incremental, rebuildable per-agent daily stats ------------
 --
--- Write path (AFTER ROW triggers on messages and calls, so rows count however
--- they arrive: record_* functions or plain DML).  Each event appends one row to
--- stats_delta (plus a seen-set probe and, for messages in a conversation, a few
--- index probes): no row is updated by every event, so a busy agent's
--- transactions never queue on one (agent, day) row lock.  rollup() folds the
--- staged deltas into stats_daily; readers fold their agent first and also add
--- whatever is still staged, so every figure is exact and current.  Writers fold
--- their agent now and then (about one event in 1,024), so the stage stays small
--- without a scheduler.  Every lock a fold takes is a try-lock: nobody waits.
+-- Messages (0.9.0): nothing is written for them on the event path.  rollup()
+-- folds each agent's new messages from the raw rows, set-based, above a
+-- per-agent watermark (see "the messages' analytics are folded" below);
+-- readers fold first when they can and add what is still above the watermark.
+-- Calls: an AFTER ROW trigger on calls stages each change as one stats_delta
+-- row (an insert: no lock anyone waits on); rollup() folds the staged rows
+-- into stats_daily, and readers add whatever is still staged.  Every lock a
+-- fold takes is a try-lock: nobody waits for a fold.
 --
 -- Unique phones/callers are exact through a seen-set (one row per agent, kind,
 -- day and number); a window's uniques are a count(DISTINCT) over the window's
 -- seen rows, so a number seen on three days counts once.
 --
--- Days are the agent's timezone at the time the event is recorded.
+-- Days are the agent's timezone: a call's when it is recorded, a message's when it
+-- is folded.
 
 CREATE TABLE switchboard.stats_daily (
     agent_id               uuid NOT NULL REFERENCES switchboard.agents ON DELETE CASCADE,
@@ -58,7 +58,7 @@ CREATE TABLE switchboard.stats_daily (
     PRIMARY KEY (agent_id, day)
 );
 COMMENT ON TABLE switchboard.stats_daily IS
-    'internal: folded per-agent daily counters (read them with daily_stats, which adds the staged deltas)';
+    'internal: folded per-agent daily counters (read them with daily_stats, which adds what is not folded yet)';
 
 -- no foreign key: a key-share lock on the agent row per event would be a hot row of its own
 CREATE TABLE switchboard.stats_delta (
@@ -100,7 +100,7 @@ CREATE TABLE switchboard.stats_delta (
     PRIMARY KEY (agent_id, delta_id)
 );
 COMMENT ON TABLE switchboard.stats_delta IS
-    'internal: staged per-event increments, appended by the triggers and folded into stats_daily by rollup()';
+    'internal: staged increments (a call''s change, a message fold''s day figures), folded into stats_daily by rollup()';
 
 CREATE TABLE switchboard.stats_daily_category (
     agent_id  uuid NOT NULL REFERENCES switchboard.agents ON DELETE CASCADE,
@@ -165,53 +165,6 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
 $$;
 COMMENT ON FUNCTION switchboard.stats_is_task(jsonb) IS
     'helper: an outbound message is an AI task when its metadata has tokens_used, processing_ms, success or category';
-
--- first message of a conversation or session: +1 on its day, -1 on the day it moves from
-CREATE FUNCTION switchboard.stats_note_first(a uuid, k text, i uuid, at timestamptz, mid bigint, d date)
-RETURNS integer
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
-DECLARE
-    f_at timestamptz;
-    f_id bigint;
-    f_day date;
-BEGIN
-    SELECT f.first_at, f.first_message_id, f.first_day INTO f_at, f_id, f_day
-      FROM switchboard.stats_first f WHERE f.agent_id = a AND f.kind = k AND f.id = i;
-    IF NOT FOUND THEN
-        INSERT INTO switchboard.stats_first VALUES (a, k, i, at, mid, d);
-        RETURN 1;
-    END IF;
-    IF (at, mid) >= (f_at, f_id) THEN
-        RETURN 0;
-    END IF;
-    UPDATE switchboard.stats_first f SET first_at = at, first_message_id = mid, first_day = d
-     WHERE f.agent_id = a AND f.kind = k AND f.id = i;
-    IF f_day = d THEN
-        RETURN 0;
-    END IF;
-    IF k = 'conversation' THEN
-        INSERT INTO switchboard.stats_delta (agent_id, day, new_conversations) VALUES (a, f_day, -1);
-    ELSE
-        INSERT INTO switchboard.stats_delta (agent_id, day, new_sessions) VALUES (a, f_day, -1);
-    END IF;
-    RETURN 1;
-END
-$fn$;
-COMMENT ON FUNCTION switchboard.stats_note_first(uuid, text, uuid, timestamptz, bigint, date) IS
-    'helper: records a message as the first of its conversation or session when it is; returns 1 if it now counts as new on its day';
-
--- The message trigger is native (extension/src/pg/stats_functions.cpp): per
--- message of a conversation, an advisory lock per conversation (record_*
--- already hold its row), then one statement that probes the agent's timezone,
--- the first messages known of the conversation and session and the accepted
--- neighbours by (created_at, message_id), and for an in-order message writes
--- the seen-set row and the staged delta; a first or late message takes the
--- general path (stats_first writes, a re-probe, corrections on other days).
-CREATE FUNCTION switchboard.stats_on_message() RETURNS trigger
-AS 'MODULE_PATHNAME', 'stats_on_message'
-LANGUAGE C;
-COMMENT ON FUNCTION switchboard.stats_on_message() IS
-    'internal trigger: stages the daily-stats increments of a new message (off when switchboard.stats_rollup = off)';
 
 -- a call row's contribution, signed, as one stats_delta row
 CREATE FUNCTION switchboard.stats_call_delta(a uuid, d date, sgn integer, status text,
@@ -358,10 +311,242 @@ $fn$;
 COMMENT ON FUNCTION switchboard.stats_fold(uuid, bigint) IS
     'helper: folds one agent''s staged deltas (those after delta_id after; all by default) into stats_daily and stats_daily_category';
 
+-- 0.9.0: the messages' analytics are folded from the raw rows -----------------
+--
+-- messages is itself a log of the events, so the write path stages nothing for
+-- a message: a fold reads an agent's messages above its watermark
+-- (stats_watermark.folded_through, a message_id), set-based, and adds their
+-- day figures, seen phones and first messages in a few statements per batch.
+-- The watermark is exact under concurrency: the fold reads the agent's highest
+-- message_id, then waits for the transactions writing messages at that moment
+-- (stats_settle_messages); every id up to it is then committed or gone.  A
+-- message recorded late (an earlier created_at than messages already folded)
+-- needs no special case: the reply pairs of its conversation are recomputed from
+-- it onwards, old against new, and first messages are compared with
+-- stats_first.  Readers fold first when they can and add what is still above
+-- the watermark on the fly (stats_message_deltas), so figures stay exact and
+-- current; a scheduler (pg_cron) calling rollup() keeps the backlog small.
+
+CREATE TABLE switchboard.stats_watermark (
+    agent_id       uuid PRIMARY KEY REFERENCES switchboard.agents ON DELETE CASCADE,
+    folded_through bigint NOT NULL
+);
+COMMENT ON TABLE switchboard.stats_watermark IS
+    'internal: per agent, the message_id up to which the messages are folded into the daily rollups (0.9.0)';
+
+CREATE FUNCTION switchboard.stats_settle_messages() RETURNS boolean
+AS 'MODULE_PATHNAME', 'stats_settle_messages'
+LANGUAGE C VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION switchboard.stats_settle_messages() IS
+    'internal: waits for the transactions writing messages now (not for new ones), so every message_id read before is committed or gone; false, without waiting, where a fold cannot rely on it';
+
+-- The day figures of an agent's messages with message_id in (lo, hi] (hi NULL:
+-- every visible one), as stats_delta rows: what adding them to the folded ones
+-- (message_id <= lo) changes.  Reads, writes nothing: the fold stores the
+-- result, a reader adds it to the folded figures.  Replies: for each
+-- conversation of the batch, the pairs from its earliest accepted message in
+-- the batch onwards, with the batch against without it (one index probe for
+-- the previous accepted message, one range scan for the folded ones after it:
+-- nothing for an in-order conversation); firsts against stats_first; phones
+-- against stats_seen.
+CREATE FUNCTION switchboard.stats_message_deltas(a uuid, lo bigint, hi bigint)
+RETURNS TABLE (day date, category text, inbound bigint, accepted bigint, blocked bigint,
+               rate_limited bigint, daily_limit bigint, disabled bigint, outbound bigint,
+               new_conversations bigint, new_sessions bigint, unique_phones bigint, replies bigint,
+               reply_latency_total numeric, ai_tasks bigint, ai_tokens bigint,
+               ai_processing_ms_total numeric, ai_processing_count bigint, ai_judged bigint,
+               ai_succeeded bigint, quota_exceeded bigint, after_hours bigint)
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    WITH tz AS (SELECT switchboard.stats_agent_tz($1) AS tz),
+    b AS MATERIALIZED (
+        SELECT m.message_id, m.conversation_id, m.session_id, m.direction, m.phone, m.metadata,
+               m.decision, m.created_at, m.after_hours, (m.created_at AT TIME ZONE tz.tz)::date AS day
+          FROM switchboard.messages m, tz
+         WHERE m.agent_id = $1 AND m.message_id > $2 AND ($3 IS NULL OR m.message_id <= $3)
+    ), counts AS (
+        SELECT b.day,
+               CASE WHEN b.direction = 'outbound' AND jsonb_typeof(b.metadata -> 'category') = 'string'
+                    THEN b.metadata ->> 'category' END AS category,
+               count(*) FILTER (WHERE b.direction = 'inbound') AS inbound,
+               count(*) FILTER (WHERE b.direction = 'inbound' AND b.decision = 'accepted') AS accepted,
+               count(*) FILTER (WHERE b.direction = 'inbound' AND b.decision = 'blocked') AS blocked,
+               count(*) FILTER (WHERE b.direction = 'inbound' AND b.decision = 'rate_limited') AS rate_limited,
+               count(*) FILTER (WHERE b.direction = 'inbound' AND b.decision = 'daily_limit') AS daily_limit,
+               count(*) FILTER (WHERE b.direction = 'inbound' AND b.decision = 'disabled') AS disabled,
+               count(*) FILTER (WHERE b.direction = 'outbound') AS outbound,
+               0::bigint AS new_conversations, 0::bigint AS new_sessions, 0::bigint AS unique_phones,
+               0::bigint AS replies, 0::numeric AS reply_latency_total,
+               count(*) FILTER (WHERE b.direction = 'outbound' AND switchboard.stats_is_task(b.metadata)) AS ai_tasks,
+               coalesce(sum(round((b.metadata ->> 'tokens_used')::numeric))
+                   FILTER (WHERE b.direction = 'outbound' AND jsonb_typeof(b.metadata -> 'tokens_used') = 'number'), 0)::bigint AS ai_tokens,
+               coalesce(sum((b.metadata ->> 'processing_ms')::numeric)
+                   FILTER (WHERE b.direction = 'outbound' AND jsonb_typeof(b.metadata -> 'processing_ms') = 'number'), 0) AS ai_processing_ms_total,
+               count(*) FILTER (WHERE b.direction = 'outbound' AND jsonb_typeof(b.metadata -> 'processing_ms') = 'number') AS ai_processing_count,
+               count(*) FILTER (WHERE b.direction = 'outbound' AND jsonb_typeof(b.metadata -> 'success') = 'boolean') AS ai_judged,
+               count(*) FILTER (WHERE b.direction = 'outbound' AND b.metadata -> 'success' = 'true'::jsonb) AS ai_succeeded,
+               count(*) FILTER (WHERE b.direction = 'inbound' AND b.decision = 'quota_exceeded') AS quota_exceeded,
+               count(*) FILTER (WHERE b.direction = 'inbound' AND b.after_hours) AS after_hours
+          FROM b GROUP BY 1, 2
+    ), phones AS (
+        SELECT x.day, count(*) AS n
+          FROM (SELECT DISTINCT b.day, b.phone FROM b WHERE b.direction = 'inbound') x
+         WHERE NOT EXISTS (SELECT FROM switchboard.stats_seen s
+                            WHERE s.agent_id = $1 AND s.kind = 'phone' AND s.day = x.day AND s.value = x.phone)
+         GROUP BY x.day
+    ), batch_firsts AS (
+        (SELECT DISTINCT ON (b.conversation_id) 'conversation' AS kind, b.conversation_id AS id,
+                b.created_at, b.message_id, b.day
+           FROM b WHERE b.conversation_id IS NOT NULL
+          ORDER BY b.conversation_id, b.created_at, b.message_id)
+        UNION ALL
+        (SELECT DISTINCT ON (b.session_id) 'session', b.session_id, b.created_at, b.message_id, b.day
+           FROM b WHERE b.conversation_id IS NOT NULL AND b.session_id IS NOT NULL
+          ORDER BY b.session_id, b.created_at, b.message_id)
+    ), moved AS (
+        -- a first message where none was, or earlier than the one known
+        SELECT n.kind, n.day, f.first_day
+          FROM batch_firsts n
+          LEFT JOIN switchboard.stats_first f ON f.agent_id = $1 AND f.kind = n.kind AND f.id = n.id
+         WHERE f.id IS NULL OR (n.created_at, n.message_id) < (f.first_at, f.first_message_id)
+    ), firsts AS (
+        SELECT v.day, v.kind, sum(v.n) AS n
+          FROM (SELECT moved.day, moved.kind, 1 AS n FROM moved
+                 WHERE moved.first_day IS DISTINCT FROM moved.day
+                UNION ALL
+                SELECT moved.first_day, moved.kind, -1 FROM moved
+                 WHERE moved.first_day IS NOT NULL AND moved.first_day <> moved.day) v
+         GROUP BY 1, 2
+    ), acc AS (
+        SELECT b.conversation_id, b.created_at, b.message_id, b.direction, b.day
+          FROM b WHERE b.decision = 'accepted' AND b.conversation_id IS NOT NULL
+    ), start AS (
+        SELECT DISTINCT ON (acc.conversation_id) acc.conversation_id, acc.created_at, acc.message_id
+          FROM acc ORDER BY acc.conversation_id, acc.created_at, acc.message_id
+    ), prior AS (
+        -- the folded accepted message before each conversation's earliest in the batch
+        SELECT start.conversation_id, p.created_at, p.message_id, p.direction, NULL::date AS day,
+               true AS is_prior
+          FROM start CROSS JOIN LATERAL (
+                SELECT x.created_at, x.message_id, x.direction FROM switchboard.messages x
+                 WHERE x.agent_id = $1 AND x.conversation_id = start.conversation_id
+                   AND x.decision = 'accepted' AND x.message_id <= $2
+                   AND (x.created_at, x.message_id) < (start.created_at, start.message_id)
+                 ORDER BY x.created_at DESC, x.message_id DESC LIMIT 1) p
+    ), later AS (
+        -- folded accepted messages after it: none unless the batch brought a late message
+        SELECT start.conversation_id, x.created_at, x.message_id, x.direction,
+               (x.created_at AT TIME ZONE tz.tz)::date AS day, false AS is_prior
+          FROM start CROSS JOIN tz
+          JOIN switchboard.messages x
+            ON x.agent_id = $1 AND x.conversation_id = start.conversation_id
+           AND x.decision = 'accepted' AND x.message_id <= $2
+           AND (x.created_at, x.message_id) > (start.created_at, start.message_id)
+    ), pairs AS (
+        SELECT s.sign, s.day, s.created_at, s.direction,
+               lag(s.direction) OVER w AS p_dir, lag(s.created_at) OVER w AS p_at, s.is_prior
+          FROM (SELECT 1 AS sign, prior.* FROM prior
+                UNION ALL SELECT 1, later.* FROM later
+                UNION ALL SELECT 1, acc.conversation_id, acc.created_at, acc.message_id, acc.direction, acc.day, false FROM acc
+                UNION ALL SELECT -1, prior.* FROM prior
+                UNION ALL SELECT -1, later.* FROM later) s
+        WINDOW w AS (PARTITION BY s.sign, s.conversation_id ORDER BY s.created_at, s.message_id)
+    ), replies AS (
+        SELECT pairs.day, sum(pairs.sign) AS n,
+               sum(pairs.sign * (extract(epoch FROM pairs.created_at) - extract(epoch FROM pairs.p_at))) AS latency
+          FROM pairs
+         WHERE NOT pairs.is_prior AND pairs.direction = 'outbound' AND pairs.p_dir = 'inbound'
+         GROUP BY 1
+    )
+    SELECT u.day, u.category, sum(u.inbound)::bigint, sum(u.accepted)::bigint, sum(u.blocked)::bigint,
+           sum(u.rate_limited)::bigint, sum(u.daily_limit)::bigint, sum(u.disabled)::bigint,
+           sum(u.outbound)::bigint, sum(u.new_conversations)::bigint, sum(u.new_sessions)::bigint,
+           sum(u.unique_phones)::bigint, sum(u.replies)::bigint, sum(u.reply_latency_total)::numeric,
+           sum(u.ai_tasks)::bigint, sum(u.ai_tokens)::bigint, sum(u.ai_processing_ms_total)::numeric,
+           sum(u.ai_processing_count)::bigint, sum(u.ai_judged)::bigint, sum(u.ai_succeeded)::bigint,
+           sum(u.quota_exceeded)::bigint, sum(u.after_hours)::bigint
+      FROM (SELECT * FROM counts
+            UNION ALL
+            SELECT phones.day, NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, phones.n, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 FROM phones
+            UNION ALL
+            SELECT firsts.day, NULL, 0, 0, 0, 0, 0, 0, 0,
+                   CASE WHEN firsts.kind = 'conversation' THEN firsts.n ELSE 0 END,
+                   CASE WHEN firsts.kind = 'session' THEN firsts.n ELSE 0 END,
+                   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 FROM firsts
+            UNION ALL
+            SELECT replies.day, NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, replies.n, replies.latency,
+                   0, 0, 0, 0, 0, 0, 0, 0 FROM replies) u
+     GROUP BY 1, 2
+$$;
+COMMENT ON FUNCTION switchboard.stats_message_deltas(uuid, bigint, bigint) IS
+    'helper: what an agent''s messages with message_id in (lo, hi] (hi NULL: every visible one) add to the folded day figures, as stats_delta rows; writes nothing';
+
+-- Fold an agent's messages with message_id in (its watermark, hi] into the
+-- rollups; every id up to hi must be settled, and the caller holds the agent's
+-- fold lock.  The figures go through stats_delta (stats_fold adds them up with
+-- the staged calls); then the seen phones, the first messages and the
+-- watermark.  Returns the messages folded.
+CREATE FUNCTION switchboard.stats_fold_messages(a uuid, hi bigint, OUT messages bigint, OUT staged bigint)
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    lo bigint;
+    tz text;
+BEGIN
+    messages := 0;
+    staged := 0;
+    SELECT w.folded_through INTO lo FROM switchboard.stats_watermark w WHERE w.agent_id = a;
+    lo := coalesce(lo, 0);
+    IF hi IS NULL OR hi <= lo THEN
+        RETURN;
+    END IF;
+    tz := switchboard.stats_agent_tz(a);
+    WITH d AS (
+        INSERT INTO switchboard.stats_delta (agent_id, day, category, inbound, accepted, blocked, rate_limited,
+                                             daily_limit, disabled, outbound, new_conversations, new_sessions,
+                                             unique_phones, replies, reply_latency_total, ai_tasks, ai_tokens,
+                                             ai_processing_ms_total, ai_processing_count, ai_judged, ai_succeeded,
+                                             quota_exceeded, after_hours)
+        SELECT a, x.* FROM switchboard.stats_message_deltas(a, lo, hi) x
+        RETURNING inbound + outbound AS n
+    )
+    SELECT coalesce(sum(d.n), 0), count(*) INTO messages, staged FROM d;
+    INSERT INTO switchboard.stats_seen (agent_id, kind, day, value)
+    SELECT DISTINCT a, 'phone', (m.created_at AT TIME ZONE tz)::date, m.phone
+      FROM switchboard.messages m
+     WHERE m.agent_id = a AND m.message_id > lo AND m.message_id <= hi AND m.direction = 'inbound'
+    ON CONFLICT DO NOTHING;
+    INSERT INTO switchboard.stats_first AS f (agent_id, kind, id, first_at, first_message_id, first_day)
+    SELECT a, v.kind, v.id, v.created_at, v.message_id, (v.created_at AT TIME ZONE tz)::date
+      FROM ((SELECT DISTINCT ON (m.conversation_id) 'conversation' AS kind, m.conversation_id AS id,
+                    m.created_at, m.message_id
+               FROM switchboard.messages m
+              WHERE m.agent_id = a AND m.message_id > lo AND m.message_id <= hi AND m.conversation_id IS NOT NULL
+              ORDER BY m.conversation_id, m.created_at, m.message_id)
+            UNION ALL
+            (SELECT DISTINCT ON (m.session_id) 'session', m.session_id, m.created_at, m.message_id
+               FROM switchboard.messages m
+              WHERE m.agent_id = a AND m.message_id > lo AND m.message_id <= hi
+                AND m.conversation_id IS NOT NULL AND m.session_id IS NOT NULL
+              ORDER BY m.session_id, m.created_at, m.message_id)) v
+    ON CONFLICT (agent_id, kind, id) DO UPDATE
+       SET first_at = excluded.first_at, first_message_id = excluded.first_message_id, first_day = excluded.first_day
+     WHERE (excluded.first_at, excluded.first_message_id) < (f.first_at, f.first_message_id);
+    INSERT INTO switchboard.stats_watermark AS w (agent_id, folded_through) VALUES (a, hi)
+    ON CONFLICT (agent_id) DO UPDATE SET folded_through = excluded.folded_through;
+END
+$fn$;
+COMMENT ON FUNCTION switchboard.stats_fold_messages(uuid, bigint) IS
+    'helper: folds an agent''s messages above its watermark, up to message_id hi (settled), into stats_delta, the seen phones and first messages; returns the messages folded and the day rows staged';
+
+-- 0.9.0: the messages first.  Their highest ids are read, then the writers of
+-- messages at that moment are waited for (stats_settle_messages), then each
+-- agent's messages up to its highest id are folded; then its staged rows.
 CREATE FUNCTION switchboard.rollup(agent_id uuid DEFAULT NULL) RETURNS bigint
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     a uuid;
+    ids uuid[];
+    his bigint[];
+    r record;
     n bigint := 0;
 BEGIN
     IF $1 IS NOT NULL THEN
@@ -372,9 +557,28 @@ BEGIN
     END IF;
     IF $1 IS NOT NULL THEN
         IF pg_try_advisory_xact_lock(1398145877, hashtext($1::text)) THEN
-            n := switchboard.stats_fold($1);
+            his := ARRAY[(SELECT max(m.message_id) FROM switchboard.messages m WHERE m.agent_id = $1)];
+            IF his[1] IS NOT NULL AND switchboard.stats_settle_messages() THEN
+                r := switchboard.stats_fold_messages($1, his[1]);
+                n := r.messages - r.staged;
+            END IF;
+            n := n + switchboard.stats_fold($1);
         END IF;
         RETURN n;
+    END IF;
+    SELECT array_agg(g.agent_id), array_agg(x.hi) INTO ids, his
+      FROM switchboard.agents g
+     CROSS JOIN LATERAL (SELECT max(m.message_id) AS hi FROM switchboard.messages m
+                          WHERE m.agent_id = g.agent_id) x
+     WHERE x.hi > coalesce((SELECT w.folded_through FROM switchboard.stats_watermark w
+                             WHERE w.agent_id = g.agent_id), 0);
+    IF ids IS NOT NULL AND switchboard.stats_settle_messages() THEN
+        FOR i IN 1 .. cardinality(ids) LOOP
+            IF pg_try_advisory_xact_lock(1398145877, hashtext(ids[i]::text)) THEN
+                r := switchboard.stats_fold_messages(ids[i], his[i]);
+                n := n + r.messages - r.staged;
+            END IF;
+        END LOOP;
     END IF;
     FOR a IN SELECT DISTINCT s.agent_id FROM switchboard.stats_delta s LOOP
         IF pg_try_advisory_xact_lock(1398145877, hashtext(a::text)) THEN
@@ -385,7 +589,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION switchboard.rollup(uuid) IS
-    'folds the staged stats deltas of one agent (or all) into the daily rollups; skips an agent another session is folding; returns the deltas folded';
+    'folds the new messages and the staged call changes of one agent (or all) into the daily rollups; skips an agent another session is folding; returns the messages and staged rows folded';
 
 -- per-day totals for an agent: folded rows plus what is still staged
 CREATE FUNCTION switchboard.stats_days(agent_id uuid, lo date, hi date)
@@ -394,10 +598,24 @@ LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
 #variable_conflict use_column
 BEGIN
     -- one row per day: the folded row (stats_daily has one per day, so no
-    -- aggregate over it) plus whatever of the day is still staged (few rows:
-    -- readers and writers fold); categories aggregated per day
+    -- aggregate over it) plus whatever of the day is still staged or not
+    -- folded (little: readers fold first); categories aggregated per day
     RETURN QUERY
-    WITH st AS (
+    WITH staged AS (
+        SELECT s.day, s.category, s.inbound, s.accepted, s.blocked, s.rate_limited, s.daily_limit, s.disabled, s.outbound, s.new_conversations, s.new_sessions, s.unique_phones, s.calls_total, s.calls_answered, s.calls_completed, s.calls_failed, s.calls_busy, s.calls_no_answer, s.calls_canceled, s.call_duration_total, s.call_duration_count, s.unique_callers, s.replies, s.reply_latency_total, s.ai_tasks, s.ai_tokens, s.ai_processing_ms_total, s.ai_processing_count, s.ai_judged, s.ai_succeeded, s.quota_exceeded, s.after_hours, s.calls_after_hours
+          FROM switchboard.stats_delta s
+         WHERE s.agent_id = $1 AND s.day BETWEEN $2 AND $3
+        UNION ALL
+        -- 0.9.0: the messages not folded yet, as the fold would stage them
+        SELECT x.day, x.category, x.inbound, x.accepted, x.blocked, x.rate_limited, x.daily_limit,
+               x.disabled, x.outbound, x.new_conversations, x.new_sessions, x.unique_phones,
+               0, 0, 0, 0, 0, 0, 0, 0, 0, 0, x.replies, x.reply_latency_total, x.ai_tasks, x.ai_tokens,
+               x.ai_processing_ms_total, x.ai_processing_count, x.ai_judged, x.ai_succeeded,
+               x.quota_exceeded, x.after_hours, 0
+          FROM switchboard.stats_message_deltas($1, coalesce((SELECT w.folded_through FROM switchboard.stats_watermark w
+                                                              WHERE w.agent_id = $1), 0), NULL) x
+         WHERE x.day BETWEEN $2 AND $3
+    ), st AS (
         SELECT s.day,
                sum(s.inbound)::bigint AS inbound,
                sum(s.accepted)::bigint AS accepted,
@@ -430,14 +648,13 @@ BEGIN
                sum(s.quota_exceeded)::bigint AS quota_exceeded,
                sum(s.after_hours)::bigint AS after_hours,
                sum(s.calls_after_hours)::bigint AS calls_after_hours
-          FROM switchboard.stats_delta s
-         WHERE s.agent_id = $1 AND s.day BETWEEN $2 AND $3
+          FROM staged s
          GROUP BY s.day
     ), z AS (
         SELECT s.day, s.category, sum(s.ai_tasks)::bigint AS tasks, sum(s.ai_tokens)::bigint AS tokens,
                sum(s.ai_judged)::bigint AS judged, sum(s.ai_succeeded)::bigint AS succeeded
-          FROM switchboard.stats_delta s
-         WHERE s.agent_id = $1 AND s.day BETWEEN $2 AND $3 AND s.category IS NOT NULL
+          FROM staged s
+         WHERE s.category IS NOT NULL
          GROUP BY s.day, s.category
     ), c AS (
         -- only days with staged categories: the others are stats_daily.categories
@@ -498,7 +715,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION switchboard.stats_days(uuid, date, date) IS
-    'helper: raw per-day counters of an agent over a range (folded plus staged), one row per day';
+    'helper: raw per-day counters of an agent over a range (folded, plus staged, plus messages not folded yet), one row per day';
 
 CREATE FUNCTION switchboard.stats_check_agent(agent_id uuid) RETURNS text
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
@@ -538,7 +755,8 @@ BEGIN
     END IF;
     PERFORM switchboard.rollup($1);
     -- 0.3.0: nothing of the range staged (the usual case once folded): the
-    -- folded rows alone, in one statement (its snapshot saw no staged row)
+    -- folded rows alone, in one statement (its snapshot saw no staged row and,
+    -- 0.9.0, no message above the watermark)
     RETURN QUERY
     SELECT g.day::date,
            coalesce(d.inbound, 0), coalesce(d.accepted, 0), coalesce(d.blocked, 0), coalesce(d.rate_limited, 0),
@@ -558,11 +776,16 @@ BEGIN
       FROM generate_series($2::timestamp, $3::timestamp, interval '1 day') g(day)
       LEFT JOIN switchboard.stats_daily d ON d.agent_id = $1 AND d.day BETWEEN $2 AND $3 AND d.day = g.day::date
      WHERE NOT EXISTS (SELECT FROM switchboard.stats_delta s WHERE s.agent_id = $1 AND s.day BETWEEN $2 AND $3)
+       -- 0.9.0: and every message folded (a late one may move figures of any day)
+       AND NOT EXISTS (SELECT FROM switchboard.messages m
+                        WHERE m.agent_id = $1
+                          AND m.message_id > coalesce((SELECT w.folded_through FROM switchboard.stats_watermark w
+                                                        WHERE w.agent_id = $1), 0))
      ORDER BY g.day;
     IF FOUND THEN
         RETURN;
     END IF;
-    -- else folded plus staged
+    -- else folded plus staged plus not folded
     RETURN QUERY
     SELECT s.day, s.inbound, s.accepted, s.blocked, s.rate_limited, s.daily_limit, s.disabled,
            s.outbound, s.new_conversations, s.new_sessions, s.unique_phones, s.calls_total,
@@ -610,8 +833,16 @@ BEGIN
            sum(t.inbound)::bigint, sum(t.accepted)::bigint, sum(t.blocked)::bigint,
            sum(t.rate_limited)::bigint, sum(t.daily_limit)::bigint, sum(t.disabled)::bigint,
            sum(t.outbound)::bigint, sum(t.new_conversations)::bigint, sum(t.new_sessions)::bigint,
-           (SELECT count(DISTINCT s.value) FROM switchboard.stats_seen s
-             WHERE s.agent_id = $1 AND s.kind = 'phone' AND s.day BETWEEN lo AND hi),
+           (SELECT count(DISTINCT v.value)
+              FROM (SELECT s.value FROM switchboard.stats_seen s
+                     WHERE s.agent_id = $1 AND s.kind = 'phone' AND s.day BETWEEN lo AND hi
+                    UNION ALL
+                    -- 0.9.0: inbound messages not folded yet
+                    SELECT m.phone FROM switchboard.messages m
+                     WHERE m.agent_id = $1 AND m.direction = 'inbound'
+                       AND m.message_id > coalesce((SELECT w.folded_through FROM switchboard.stats_watermark w
+                                                     WHERE w.agent_id = $1), 0)
+                       AND (m.created_at AT TIME ZONE tz)::date BETWEEN lo AND hi) v),
            sum(t.calls_total)::bigint, sum(t.calls_answered)::bigint, sum(t.calls_completed)::bigint,
            sum(t.calls_failed)::bigint, sum(t.calls_busy)::bigint, sum(t.calls_no_answer)::bigint,
            sum(t.calls_canceled)::bigint,
@@ -729,31 +960,20 @@ DECLARE
     hi date := coalesce($3, 'infinity'::date);
     n bigint;
     total bigint := 0;
-    held record;
 BEGIN
     IF $1 IS NOT NULL THEN
         PERFORM switchboard.stats_check_agent($1);
     END IF;
     -- writers wait until the rebuild commits, so no event is counted twice or lost
     LOCK TABLE switchboard.messages, switchboard.calls IN SHARE MODE;
-    -- The conversations' marks that their analytics records exist
-    -- (conversations.stats_session) go next: the records are recomputed below
-    -- from the raw rows, which may have been edited by hand, and the marks set
-    -- again at the end where they allow it.  A row another transaction holds
-    -- keeps its mark (0.8.0): it is an event waiting for the lock above, or a
-    -- transaction that will wait for it before it stores a message there, so
-    -- waiting for that row would deadlock (up to 0.7.0 the marks were cleared
-    -- before the lock, which deadlocked with a transaction that had stored a
-    -- message already).  Such a mark is checked against the recomputed records
-    -- below.
-    UPDATE switchboard.conversations c SET stats_session = NULL
-      FROM (SELECT v.agent_id, v.conversation_id FROM switchboard.conversations v
-             WHERE ($1 IS NULL OR v.agent_id = $1) AND v.stats_session IS NOT NULL
-               FOR UPDATE OF v SKIP LOCKED) m
-     WHERE c.agent_id = m.agent_id AND c.conversation_id = m.conversation_id;
     FOR a, tz IN SELECT g.agent_id, g.timezone FROM switchboard.agents g
                   WHERE $1 IS NULL OR g.agent_id = $1 ORDER BY g.agent_id LOOP
         PERFORM pg_advisory_xact_lock(1398145877, hashtext(a::text));
+        -- 0.9.0: every message folded first (the lock above settled them all),
+        -- so that those outside the range are counted and those inside are
+        -- not folded again later
+        PERFORM switchboard.stats_fold_messages(a, (SELECT max(m.message_id) FROM switchboard.messages m
+                                                     WHERE m.agent_id = a));
         PERFORM switchboard.stats_fold(a);
         lo_h := '-infinity'::date;
         horizon := NULL;
@@ -838,47 +1058,6 @@ BEGIN
          WHERE t.agent_id = a AND t.day BETWEEN lo AND hi
            AND EXISTS (SELECT FROM switchboard.stats_daily_category k WHERE k.agent_id = a AND k.day = t.day);
     END LOOP;
-    -- A mark left on a held row must still be true of the recomputed records
-    -- (it is, unless raw messages were edited by hand): the event holding the
-    -- row read it and stages its analytics by it once this commits.  If it is
-    -- not, clear it if the row is free by now, else fail rather than wait for
-    -- the row (a deadlock) or leave a wrong mark: nothing is half-done, and a
-    -- retry after that transaction finds the row free.
-    FOR held IN SELECT v.agent_id, v.conversation_id FROM switchboard.conversations v
-                 WHERE ($1 IS NULL OR v.agent_id = $1) AND v.stats_session IS NOT NULL
-                   AND NOT (EXISTS (SELECT FROM switchboard.stats_first f
-                                     WHERE f.agent_id = v.agent_id AND f.kind = 'conversation'
-                                       AND f.id = v.conversation_id AND f.first_at <= v.last_message_at)
-                            AND EXISTS (SELECT FROM switchboard.stats_first f
-                                         WHERE f.agent_id = v.agent_id AND f.kind = 'session'
-                                           AND f.id = v.stats_session AND f.first_at <= v.last_message_at)) LOOP
-        BEGIN
-            PERFORM FROM switchboard.conversations c
-              WHERE c.agent_id = held.agent_id AND c.conversation_id = held.conversation_id FOR UPDATE NOWAIT;
-        EXCEPTION WHEN lock_not_available THEN
-            RAISE EXCEPTION 'could not rebuild the analytics: conversation % is in use', held.conversation_id
-                USING ERRCODE = '55P03',
-                      DETAIL = 'Its analytics mark no longer matches the raw messages, and another transaction holds the row.',
-                      HINT = 'Retry rebuild_stats once that transaction has ended.';
-        END;
-        UPDATE switchboard.conversations c SET stats_session = NULL
-         WHERE c.agent_id = held.agent_id AND c.conversation_id = held.conversation_id;
-    END LOOP;
-    -- Mark the conversations again where the recomputed records allow it (as
-    -- their next in-order event would), skipping any row an event holds: that
-    -- event waits for the lock on messages above, so waiting for it here would
-    -- deadlock; its conversation is marked by the event after it.
-    UPDATE switchboard.conversations c SET stats_session = c.session_id
-      FROM (SELECT v.agent_id, v.conversation_id FROM switchboard.conversations v
-             WHERE ($1 IS NULL OR v.agent_id = $1) AND v.stats_session IS NULL
-               AND EXISTS (SELECT FROM switchboard.stats_first f
-                            WHERE f.agent_id = v.agent_id AND f.kind = 'conversation' AND f.id = v.conversation_id
-                              AND f.first_at <= v.last_message_at)
-               AND EXISTS (SELECT FROM switchboard.stats_first f
-                            WHERE f.agent_id = v.agent_id AND f.kind = 'session' AND f.id = v.session_id
-                              AND f.first_at <= v.last_message_at)
-               FOR UPDATE OF v SKIP LOCKED) m
-     WHERE c.agent_id = m.agent_id AND c.conversation_id = m.conversation_id;
     RETURN total;
 END
 $fn$;
@@ -897,13 +1076,20 @@ BEGIN
             DETAIL = 'The interval must not be negative.';
     END IF;
     cutoff := now() - older_than;
+    -- 0.9.0: fold first; a message not folded yet (a writer still open, a
+    -- fold of its agent running elsewhere) stays until the next purge
+    PERFORM switchboard.rollup();
     INSERT INTO switchboard.stats_horizon AS h (agent_id, purged_before)
     SELECT g.agent_id, cutoff FROM switchboard.agents g
     ON CONFLICT (agent_id) DO UPDATE SET purged_before = greatest(h.purged_before, excluded.purged_before);
     LOOP
         DELETE FROM switchboard.messages m
          WHERE (m.agent_id, m.message_id) IN (SELECT x.agent_id, x.message_id FROM switchboard.messages x
-                                               WHERE x.created_at < cutoff LIMIT 10000);
+                                               WHERE x.created_at < cutoff
+                                                 AND x.message_id <= coalesce(
+                                                     (SELECT w.folded_through FROM switchboard.stats_watermark w
+                                                       WHERE w.agent_id = x.agent_id), 0)
+                                               LIMIT 10000);
         GET DIAGNOSTICS n = ROW_COUNT;
         EXIT WHEN n = 0;
         total := total + n;
@@ -936,7 +1122,5 @@ COMMENT ON FUNCTION switchboard.stats_forget_agent() IS
 CREATE TRIGGER stats_forget_agent AFTER DELETE ON switchboard.agents
     FOR EACH ROW EXECUTE FUNCTION switchboard.stats_forget_agent();
 
-CREATE TRIGGER stats_on_message AFTER INSERT ON switchboard.messages
-    FOR EACH ROW EXECUTE FUNCTION switchboard.stats_on_message();
 CREATE TRIGGER stats_on_call AFTER INSERT OR UPDATE ON switchboard.calls
     FOR EACH ROW EXECUTE FUNCTION switchboard.stats_on_call();

@@ -547,8 +547,12 @@ Plan region_plan = {nullptr,
 bool schema_010 = false;
 // Whether agents has has_schedule and has_tiers (0.5.0 on), set with schema_010.
 bool schema_050 = false;
-// Whether conversations has stats_session (0.6.0 on), set with schema_010.
+// Whether conversations has stats_session (0.6.0 to 0.8.0), set with schema_010.
 bool schema_060 = false;
+// Whether the messages' analytics are folded from the raw rows (0.9.0 on:
+// switchboard.stats_watermark exists), set with schema_010: record_* then
+// stage nothing for a message.
+bool schema_090 = false;
 
 void detect_schema()
 {
@@ -557,6 +561,14 @@ void detect_schema()
     schema_050 = !schema_010 && get_attnum(get_relname_relid("agents", nsp), "has_tiers") != InvalidAttrNumber;
     schema_060 = schema_050 &&
                  get_attnum(get_relname_relid("conversations", nsp), "stats_session") != InvalidAttrNumber;
+    schema_090 = schema_050 && OidIsValid(get_relname_relid("stats_watermark", nsp));
+}
+
+// Whether record_* stage a message's analytics themselves: up to 0.8.0, unless
+// switchboard.stats_rollup = off.
+bool stage_message_analytics()
+{
+    return !schema_090 && switchboard::pg::stats_rollup_on();
 }
 
 // The form of a staged statement for a conversation whose analytics mark
@@ -1099,7 +1111,7 @@ bool phone_seen_on(const Agent *agent, const Conversation *conv, TimestampTz at,
 bool rejected_stages(const Conversation *conv, TimestampTz at)
 {
     return conv->found && conv->stage == stage_marked && conv->has_last && at >= conv->last_message_at &&
-           switchboard::pg::stats_rollup_on();
+           stage_message_analytics();
 }
 
 // record_inbound's rejected message (rejected_stages): its id.
@@ -1351,7 +1363,7 @@ Datum inbound_event(FunctionCallInfo fcinfo, Plan *plan, Datum key)
         int nlog = limits::admit(conv.log, conv.nlog, at, log);
         // in order: no accepted message of the conversation is later
         bool in_order = !schema_010 && conv.has_last && at >= conv.last_message_at;
-        if (in_order && switchboard::pg::stats_rollup_on()) {
+        if (in_order && stage_message_analytics()) {
             // the analytics staged in the same statement; the phone's seen-set
             // row of the day exists when its last accepted inbound message was
             // earlier the same day
@@ -1599,7 +1611,7 @@ SB_FUNCTION(record_outbound)
     if (new_session)
         session_id = new_uuid();
     int64 message_id;
-    if (!schema_010 && has_last && at >= DatumGetTimestampTz(last) && switchboard::pg::stats_rollup_on()) {
+    if (!schema_010 && has_last && at >= DatumGetTimestampTz(last) && stage_message_analytics()) {
         Agent agent;
         text_to_cstring_buffer(DatumGetTextPP(getdatum(6, &isnull)), agent.timezone, sizeof agent.timezone);
         message_id = insert_outbound_staged(agent_id, conversation_id, session_id, at, phone_number, body, metadata,
