@@ -47,7 +47,7 @@ select inbound, accepted, blocked, rate_limited, daily_limit, disabled, outbound
        new_sessions, unique_phones, replies, reply_latency_avg, ai_tasks, tokens_used, processing_ms_avg, success_rate
   from switchboard.agent_summary('00000000-0000-0000-0000-00000000005a', 36600);
 \x off
--- rollup folds staged deltas; nothing is left after a read
+-- rollup folds the new message (0.9.0: from the raw rows, above the agent's watermark)
 insert into switchboard.messages (agent_id, direction, phone, created_at)
 values ('00000000-0000-0000-0000-00000000005a', 'inbound', '+12015550109', '2026-01-12 12:00+00');
 select switchboard.rollup('00000000-0000-0000-0000-00000000005a');
@@ -72,4 +72,5 @@ delete from switchboard.agents where agent_id = '00000000-0000-0000-0000-0000000
 select (select count(*) from switchboard.stats_daily where agent_id = '00000000-0000-0000-0000-00000000005a')
      + (select count(*) from switchboard.stats_seen where agent_id = '00000000-0000-0000-0000-00000000005a')
      + (select count(*) from switchboard.stats_delta where agent_id = '00000000-0000-0000-0000-00000000005a')
-     + (select count(*) from switchboard.stats_first where agent_id = '00000000-0000-0000-0000-00000000005a') as stats_rows_left;
+     + (select count(*) from switchboard.stats_first where agent_id = '00000000-0000-0000-0000-00000000005a')
+     + (select count(*) from switchboard.stats_watermark where agent_id = '00000000-0000-0000-0000-00000000005a') as stats_rows_left;

@@ -338,7 +338,7 @@ CREATE FUNCTION switchboard.stats_settle_messages() RETURNS boolean
 AS 'MODULE_PATHNAME', 'stats_settle_messages'
 LANGUAGE C VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION switchboard.stats_settle_messages() IS
-    'internal: waits for the transactions writing messages now (not for new ones), so every message_id read before is committed or gone; false, without waiting, where a fold cannot rely on it';
+    'helper: waits for the transactions writing messages now (not for new ones), so every message_id read before is committed or gone; false, without waiting, where a fold cannot rely on it';
 
 -- The day figures of an agent's messages with message_id in (lo, hi] (hi NULL:
 -- every visible one), as stats_delta rows: what adding them to the folded ones

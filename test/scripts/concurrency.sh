@@ -170,46 +170,31 @@ check "the waiting opening waited for the day's counter" "yes" "$([ "$waited_ms"
 check "the waiting opening saw the agent disabled, opened nothing" "disabled none" "$out"
 check "one conversation of that agent" 1 "$(q -c "select count(*) from switchboard.conversations where agent_id = '$A3'")"
 
-# 6. rebuild_stats while an event waits for it (0.6.0's analytics marks): the
-#    rebuild holds messages in SHARE mode; an event on a conversation it did
-#    not mark locks that row and waits for messages.  The rebuild's last step,
-#    marking the conversations again, must skip that row (waiting for it would
-#    deadlock: Postgres would fail one of the two).  Both finish, the event is
-#    stored and counted once, and the figures equal a rebuild.
+# 6. rebuild_stats while an event waits for it: the rebuild holds messages in
+#    SHARE mode; an event locks its conversation's row and waits for messages.
+#    (0.6.0 to 0.8.0 kept analytics marks on the conversations that the rebuild
+#    had to skip there, or deadlock.)  Both finish, the event is stored and
+#    counted once, and the figures equal a rebuild.
 A4=c0000000-0000-0000-0000-000000000004
 q -c "insert into switchboard.agents (agent_id, sms_enabled, rate_limit_per_hour) values ('$A4', true, 100)"
 q -c "select switchboard.record_inbound('$A4', '+14155550401', 'one')" \
   -c "select switchboard.record_inbound('$A4', '+14155550401', 'two')" >/dev/null
-#    Twice: with the event's conversation unmarked (the rebuild's last step
-#    must skip it), then marked (0.8.0: its first step, clearing the marks,
-#    must skip it too and keep the mark, which the recomputed records allow;
-#    up to 0.7.0 this second case deadlocked).
-n=2
-for marked in no yes; do
-    if [ $marked = no ]; then
-        q -c "update switchboard.conversations set stats_session = null where agent_id = '$A4'" >/dev/null
-    fi
-    check "rebuild_stats with an event waiting on it (marked: $marked): the conversation's mark as set up" \
-          $marked "$(q -c "select case when stats_session = session_id then 'yes' else 'no' end
-                             from switchboard.conversations where agent_id = '$A4'")"
-    psql -X -q -At -v ON_ERROR_STOP=1 -c "begin" \
-         -c "lock table switchboard.messages in share mode" \
-         -c "select pg_sleep(0.8)" \
-         -c "select 'rebuilt ' || switchboard.rebuild_stats('$A4')" -c "commit" >"$TMP_HOLDER" 2>&1 &
-    holder=$!
-    holding 0.8
-    out=$(q -c "select decision from switchboard.record_inbound('$A4', '+14155550401', 'during the rebuild')" 2>&1)
-    wait "$holder"
-    n=$((n + 1))
-    check "rebuild_stats with an event waiting on it (marked: $marked): the rebuild finished" "rebuilt 1" \
-          "$(grep -v '^$' "$TMP_HOLDER" | tail -n 1)"
-    check "rebuild_stats with an event waiting on it (marked: $marked): the event was accepted" "accepted" "$out"
-    check "rebuild_stats with an event waiting on it (marked: $marked): $n messages stored" $n \
-          "$(q -c "select count(*) from switchboard.messages where agent_id = '$A4'")"
-    matches_rebuild "rebuild_stats with an event waiting on it (marked: $marked)" "$A4"
-    check "rebuild_stats with an event waiting on it (marked: $marked): $n inbound counted" $n \
-          "$(q -c "select sum(inbound) from switchboard.daily_stats('$A4', current_date - 1, current_date + 1)")"
-done
+psql -X -q -At -v ON_ERROR_STOP=1 -c "begin" \
+     -c "lock table switchboard.messages in share mode" \
+     -c "select pg_sleep(0.8)" \
+     -c "select 'rebuilt ' || switchboard.rebuild_stats('$A4')" -c "commit" >"$TMP_HOLDER" 2>&1 &
+holder=$!
+holding 0.8
+out=$(q -c "select decision from switchboard.record_inbound('$A4', '+14155550401', 'during the rebuild')" 2>&1)
+wait "$holder"
+check "rebuild_stats with an event waiting on it: the rebuild finished" "rebuilt 1" \
+      "$(grep -v '^$' "$TMP_HOLDER" | tail -n 1)"
+check "rebuild_stats with an event waiting on it: the event was accepted" "accepted" "$out"
+check "rebuild_stats with an event waiting on it: 3 messages stored" 3 \
+      "$(q -c "select count(*) from switchboard.messages where agent_id = '$A4'")"
+matches_rebuild "rebuild_stats with an event waiting on it" "$A4"
+check "rebuild_stats with an event waiting on it: 3 inbound counted" 3 \
+      "$(q -c "select sum(inbound) from switchboard.daily_stats('$A4', current_date - 1, current_date + 1)")"
 
 # 7. record_* and plain INSERTs into messages on the same conversations at
 #    once (the per-conversation advisory lock orders their analytics; record_*
@@ -248,17 +233,14 @@ matches_rebuild "record_* and plain INSERTs at once" "$A5"
 # 8. rebuild_stats while a plain-INSERT transaction is open (its first INSERT
 #    into another agent's conversation): the rebuild waits for that
 #    transaction's lock on messages, and the transaction's next INSERT, into a
-#    marked conversation of the rebuilt agent, takes that row in
-#    messages_bump_conversation.  Up to 0.7.0 the rebuild had cleared the marks
-#    (row locks) before waiting, and Postgres failed one of the two (a
-#    deadlock); since 0.8.0 the rebuild clears them after its lock, skipping
-#    held rows: both finish, the transaction's messages are stored and counted
+#    conversation of the rebuilt agent, takes that row in
+#    messages_bump_conversation.  Up to 0.7.0 the rebuild had cleared its
+#    analytics marks (row locks) before waiting, and Postgres failed one of the
+#    two (a deadlock); 0.8.0 cleared them after its lock, and 0.9.0 keeps no
+#    marks: both finish, the transaction's messages are stored and counted
 #    once, and the figures equal a rebuild.
 q -c "select switchboard.record_inbound('$A5', '+14155550503', 'one')" \
   -c "select switchboard.record_inbound('$A5', '+14155550503', 'two')" >/dev/null
-check "rebuild_stats with a plain-INSERT transaction open: the conversation is marked" t \
-      "$(q -c "select stats_session = session_id from switchboard.conversations
-                where agent_id = '$A5' and phone = '+14155550503'")"
 before=$(q -c "select count(*) from switchboard.messages where body like 'held %'")
 psql -X -q -At -v ON_ERROR_STOP=1 -c "begin" \
      -c "insert into switchboard.messages (agent_id, conversation_id, session_id, direction, phone, body)
@@ -284,53 +266,52 @@ for a in $A4 $A5; do
     matches_rebuild "rebuild_stats with a plain-INSERT transaction open ($a)" "$a"
 done
 
-# 9. A held conversation whose mark the recomputed records no longer allow:
-#    its messages deleted by hand, then a rebuild while another transaction
-#    holds the row.  The rebuild cannot clear the mark without waiting for that
-#    transaction (which may be an event waiting for the rebuild), and the event
-#    would stage its analytics by a wrong mark: it fails with 55P03 and changes
-#    nothing.  Once the row is free, a retry succeeds and clears the mark, and
-#    the next message counts as the conversation's first, as a rebuild counts it.
+# 9. (0.9.0) A reader's fold and an open writer.  The fold reads the agent's
+#    highest message_id, then waits for the transactions writing messages at
+#    that moment, so no message below its watermark can commit later.  An
+#    autocommit reader waits for the open writer, then counts its message
+#    (folded or on the fly) once it committed; a reader whose own transaction
+#    has written does not wait (that could deadlock): it counts its own message
+#    and not the open one, on the fly.  A rollup() afterwards folds everything,
+#    each message once.
 A6=c0000000-0000-0000-0000-000000000006
 q -c "insert into switchboard.agents (agent_id, sms_enabled, rate_limit_per_hour) values ('$A6', true, 100)"
 q -c "select switchboard.record_inbound('$A6', '+14155550601', 'one')" \
-  -c "select switchboard.record_inbound('$A6', '+14155550601', 'two')" \
-  -c "select switchboard.record_inbound('$A6', '+14155550602', 'one')" \
-  -c "select switchboard.record_inbound('$A6', '+14155550602', 'two')" \
-  -c "delete from switchboard.messages where agent_id = '$A6' and phone = '+14155550601'" >/dev/null
-check "rebuild_stats with a held row whose mark is wrong: both conversations marked" 2 \
-      "$(q -c "select count(*) from switchboard.conversations where agent_id = '$A6' and stats_session = session_id")"
-firsts=$(q -c "select count(*) from switchboard.stats_first where agent_id = '$A6'")
+  -c "select switchboard.record_inbound('$A6', '+14155550602', 'one')" >/dev/null
 psql -X -q -At -v ON_ERROR_STOP=1 -c "begin" \
-     -c "select 1 from switchboard.conversations where agent_id = '$A6' and phone = '+14155550601' for update" \
+     -c "select decision from switchboard.record_inbound('$A6', '+14155550601', 'held')" \
      -c "select pg_sleep(1.5)" -c "commit" >/dev/null 2>&1 &
 holder=$!
 holding 1.5
-out=$(psql -X -q -At -c '\set VERBOSITY sqlstate' -c "select switchboard.rebuild_stats('$A6')" 2>&1)
-check "rebuild_stats with a held row whose mark is wrong: 55P03" "ERROR:  55P03" "$out"
-out=$(psql -X -q -At -c "select switchboard.rebuild_stats('$A6')" 2>&1 | head -n 1)
-check "rebuild_stats with a held row whose mark is wrong: the message names the conversation" \
-      "ERROR:  could not rebuild the analytics: conversation $(q -c "select conversation_id from switchboard.conversations
-                where agent_id = '$A6' and phone = '+14155550601'") is in use" "$out"
+out=$(psql -X -q -At -v ON_ERROR_STOP=1 -c "begin" \
+           -c "select decision from switchboard.record_inbound('$A6', '+14155550602', 'own')" \
+           -c "select sum(inbound) || ' ' || (clock_timestamp() - now() < interval '1 second')
+                 from switchboard.daily_stats('$A6', current_date - 1, current_date + 1)" \
+           -c "rollback" 2>&1)
+check "a reader that has written, with a writer open: no wait, its own message counted, not the open one" \
+      "accepted
+3 true" "$out"
+out=$(q -c "select sum(inbound) || ' ' || (clock_timestamp() - now() > interval '0.5 second')
+              from switchboard.daily_stats('$A6', current_date - 1, current_date + 1)" 2>&1)
 wait "$holder"
-check "rebuild_stats with a held row whose mark is wrong: nothing changed (marks, first messages)" "2 $firsts" \
-      "$(q -c "select (select count(*) from switchboard.conversations where agent_id = '$A6' and stats_session = session_id)
-                 || ' ' || (select count(*) from switchboard.stats_first where agent_id = '$A6')")"
-check "rebuild_stats with a held row whose mark is wrong: a retry with the row free succeeds" t \
-      "$(q -c "select switchboard.rebuild_stats('$A6') > 0")"
-check "rebuild_stats with a held row whose mark is wrong: the retry cleared that mark, kept the other" "+14155550602" \
-      "$(q -c "select string_agg(phone, ' ') from switchboard.conversations where agent_id = '$A6' and stats_session = session_id")"
-q -c "select switchboard.record_inbound('$A6', '+14155550601', 'three')" >/dev/null
-check "rebuild_stats with a held row whose mark is wrong: the next message opens the conversation in the figures" 2 \
-      "$(q -c "select sum(new_conversations) from switchboard.daily_stats('$A6', current_date - 1, current_date + 1)")"
-matches_rebuild "rebuild_stats with a held row whose mark is wrong" "$A6"
+check "an autocommit reader with a writer open: it waited, then counted the writer's message" "3 true" "$out"
+check "the watermark is below the held message (it was open when the fold read the highest id)" t \
+      "$(q -c "select folded_through < (select message_id from switchboard.messages where agent_id = '$A6' and body = 'held')
+                 from switchboard.stats_watermark where agent_id = '$A6'")"
+check "rollup() folds the held message" 1 "$(q -c "select switchboard.rollup('$A6')")"
+counted_once "a reader's fold and an open writer" "$A6"
+matches_rebuild "a reader's fold and an open writer" "$A6"
 
-# 10. Two rebuild_stats() of every agent at once, while 6 connections run
-#     record_inbound/record_outbound on marked conversations of two agents: the
-#     rebuilds skip the rows the other one (or an event) holds, so nothing waits
-#     in a cycle.  No error, every event stored and counted once, the figures
-#     equal a rebuild.
+# 10. Two rebuild_stats() of every agent at once, and two readers folding in a
+#     loop, while 6 connections run record_inbound/record_outbound on two
+#     agents: nothing waits in a cycle.  No error, every event stored and
+#     counted once, the figures equal a rebuild.
 sqls=("select switchboard.rebuild_stats() >= 0" "select switchboard.rebuild_stats() >= 0")
+for a in $A5 $A6; do
+    sqls+=("do \$\$ begin for i in 1 .. 20 loop
+              perform * from switchboard.daily_stats('$a', current_date - 1, current_date + 1);
+              commit; end loop; end \$\$")
+done
 for i in $(seq 6); do
     a=$A5; [ $((i % 2)) = 0 ] && a=$A6
     p=$((501 + i % 2)); [ $a = "$A6" ] && p=$((601 + i % 2))

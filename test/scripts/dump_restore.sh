@@ -73,11 +73,12 @@ select switchboard.record_outbound('b0000000-0000-4000-8000-00000000000b', conve
                                    '2026-03-01 12:05+00')
   from switchboard.conversations where agent_id = 'b0000000-0000-4000-8000-00000000000b' and phone = '+447400123456';
 select switchboard.rollup();
--- ... then more events staged (not folded), and a purge horizon
+-- ... a purge horizon (purge folds first), then more events not folded: a
+-- call's change staged, a message above its agent's watermark
+select switchboard.purge('100 years');
 select * from switchboard.record_call('b0000000-0000-4000-8000-00000000000b', 'CA2', '07400 123456', 'ringing', '2026-03-01 14:00+00');
 select * from switchboard.record_inbound('b0000000-0000-4000-8000-00000000000b', '07400 123458', 'staged',
                                          '{}', '2026-03-02 09:00+00');
-select switchboard.purge('100 years');
 SQL
 
 # every row of every table, as one fingerprint per table, plus the row counts
@@ -131,9 +132,11 @@ check "the analytics tables and their identity sequences are registered for pg_d
     "$(q $SRC -c "select count(*) from pg_class c where c.relnamespace = 'switchboard'::regnamespace and c.relkind in ('r', 'S') and c.relname like 'stats%'
                     and c.oid <> all ((select extconfig from pg_extension where extname = 'switchboard')::oid[])")" \
     "0"
-check "the source has staged (unfolded) and folded analytics" \
-    "$(q $SRC -c "select (select count(*) > 0 from switchboard.stats_delta) || ',' || (select count(*) > 0 from switchboard.stats_daily) || ',' || (select count(*) > 0 from switchboard.stats_daily_category)")" \
-    "true,true,true"
+check "the source has staged, unfolded and folded analytics" \
+    "$(q $SRC -c "select (select count(*) > 0 from switchboard.stats_delta) || ',' || (select count(*) > 0 from switchboard.stats_daily) || ',' || (select count(*) > 0 from switchboard.stats_daily_category)
+                         || ',' || exists (select from switchboard.messages m join switchboard.stats_watermark w using (agent_id)
+                                            where m.message_id > w.folded_through)")" \
+    "true,true,true,true"
 
 # --- dump, restore into a fresh database --------------------------------------------
 pg_dump -Fc -d $SRC -f "$DUMP"

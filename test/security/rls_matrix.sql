@@ -32,13 +32,15 @@ insert into switchboard.calls (agent_id, call_sid, caller)
 values (pg_temp.fx('agent')::uuid, 'CA-fixture', '+12015550142');
 insert into switchboard.agent_daily_counters (agent_id, day, new_conversations)
 values (pg_temp.fx('agent')::uuid, '2026-01-01', 1);
--- analytics: a task reply, folded into the rollups, then one more event staged
+-- analytics: a task reply, folded into the rollups, then one more message not
+-- folded (above the agent's watermark) and a call's change staged
 insert into switchboard.messages (agent_id, conversation_id, direction, phone, body, metadata)
 values (pg_temp.fx('agent')::uuid, pg_temp.fx('conv')::uuid, 'outbound', '+12015550142', 'hi',
         '{"category": "support", "tokens_used": 5, "success": true}');
 do $$ begin perform switchboard.rollup(pg_temp.fx('agent')::uuid); end $$;
 insert into switchboard.messages (agent_id, conversation_id, direction, phone, body)
 values (pg_temp.fx('agent')::uuid, pg_temp.fx('conv')::uuid, 'inbound', '+12015550142', 'again');
+update switchboard.calls set status = 'in_progress' where call_sid = 'CA-fixture';
 insert into switchboard.stats_horizon (agent_id, purged_before) values (pg_temp.fx('agent')::uuid, '2000-01-01');
 -- 0.2.0: routing, business hours, tiers, contacts
 insert into switchboard.phone_numbers (number, agent_id, kind) values ('+12015550180', pg_temp.fx('agent')::uuid, 'both');
@@ -98,7 +100,9 @@ insert into table_insert values
     ('stats_daily_category', 'insert into switchboard.stats_daily_category (agent_id, day, category) values (%1$L, ''2000-01-01'', ''cell'')'),
     ('stats_seen', 'insert into switchboard.stats_seen (agent_id, kind, day, value) values (%1$L, ''phone'', ''2000-01-01'', ''+12015550199'')'),
     ('stats_first', 'insert into switchboard.stats_first values (%1$L, ''conversation'', gen_random_uuid(), now(), 1, ''2000-01-01'')'),
-    ('stats_horizon', 'insert into switchboard.stats_horizon (agent_id, purged_before) values (%1$L, ''2000-01-01'') on conflict (agent_id) do update set purged_before = excluded.purged_before');
+    ('stats_horizon', 'insert into switchboard.stats_horizon (agent_id, purged_before) values (%1$L, ''2000-01-01'') on conflict (agent_id) do update set purged_before = excluded.purged_before'),
+    -- 0.9.0: the fold's watermark (an insert that leaves it where it is)
+    ('stats_watermark', 'insert into switchboard.stats_watermark as w (agent_id, folded_through) values (%1$L, 0) on conflict (agent_id) do update set folded_through = greatest(w.folded_through, excluded.folded_through)');
 insert into table_insert values
     ('phone_numbers', 'insert into switchboard.phone_numbers (number, agent_id) values (''+12015550196'', %1$L)'),
     ('business_hours', 'insert into switchboard.business_hours (agent_id, day_of_week, open_time, close_time) values (%1$L, 2, ''09:00'', ''17:00'')'),
@@ -162,8 +166,12 @@ insert into fn_call values
      'select * from switchboard.stats_days(%1$L, current_date - 1, current_date + 1) where inbound > 0 and calls_total > 0', false, false),
     ('stats_from_raw(uuid,date,date)',
      'select * from switchboard.stats_from_raw(%1$L, current_date - 1, current_date + 1) where inbound > 0 and calls_total > 0', false, false),
-    ('stats_note_first(uuid,text,uuid,timestamp with time zone,bigint,date)',
-     'select switchboard.stats_note_first(%1$L, ''conversation'', gen_random_uuid(), now(), 1, current_date)', true, false),
+    -- 0.9.0: the fold of the messages from the raw rows
+    ('stats_settle_messages()', 'select 1 where switchboard.stats_settle_messages()', false, false),
+    ('stats_message_deltas(uuid,bigint,bigint)',
+     'select 1 from (select sum(inbound) as n from switchboard.stats_message_deltas(%1$L, 0, null)) x where x.n > 0', false, false),
+    ('stats_fold_messages(uuid,bigint)',
+     'select 1 from switchboard.stats_fold_messages(%1$L, 9223372036854775807)', false, false),
     ('stats_call_delta(uuid,date,integer,text,timestamp with time zone,integer,integer,boolean)',
      'select switchboard.stats_call_delta(%1$L, current_date, 1, ''completed'', now(), 10, 1, false)', true, false);
 
@@ -195,6 +203,9 @@ select f.fn, w.who, u.unknown, f.expected
         ('stats_fold(uuid,bigint)', 'other', 'rows:0'),
         ('stats_days(uuid,date,date)', 'other', 'rows:0'),
         ('stats_from_raw(uuid,date,date)', 'other', 'rows:0'),
+        ('stats_message_deltas(uuid,bigint,bigint)', 'other', 'rows:0'),
+        ('stats_fold_messages(uuid,bigint)', 'other',
+         '42501: new row violates row-level security policy for table "stats_watermark"'),
         ('agent_uses(uuid)', 'other', 'rows:0'))
        f (fn, who, expected)
  cross join (values (false)) u (unknown)
@@ -207,7 +218,6 @@ select f.fn, w.who, u.unknown,
        case when w.who = 'service_role' then 'rows:1'
             else format('42501: new row violates row-level security policy for table "%s"', f.tab) end
   from (values
-        ('stats_note_first(uuid,text,uuid,timestamp with time zone,bigint,date)', 'stats_first'),
         ('stats_call_delta(uuid,date,integer,text,timestamp with time zone,integer,integer,boolean)', 'stats_delta'))
        f (fn, tab)
  cross join pg_temp.who w
