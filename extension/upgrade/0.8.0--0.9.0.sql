@@ -72,7 +72,7 @@ RETURNS TABLE (day date, category text, inbound bigint, accepted bigint, blocked
                reply_latency_total numeric, ai_tasks bigint, ai_tokens bigint,
                ai_processing_ms_total numeric, ai_processing_count bigint, ai_judged bigint,
                ai_succeeded bigint, quota_exceeded bigint, after_hours bigint)
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp SET jit = off SET work_mem = '64MB' AS $$
     WITH tz AS (SELECT switchboard.stats_agent_tz($1) AS tz),
     b AS MATERIALIZED (
         SELECT m.message_id, m.conversation_id, m.session_id, m.direction, m.phone, m.metadata,
@@ -202,7 +202,7 @@ COMMENT ON FUNCTION switchboard.stats_message_deltas(uuid, bigint, bigint) IS
 -- the staged calls); then the seen phones, the first messages and the
 -- watermark.  Returns the messages folded.
 CREATE FUNCTION switchboard.stats_fold_messages(a uuid, hi bigint, OUT messages bigint, OUT staged bigint)
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off SET work_mem = '64MB' AS $fn$
 DECLARE
     lo bigint;
     tz text;
@@ -314,7 +314,7 @@ COMMENT ON FUNCTION switchboard.rollup(uuid) IS
 
 CREATE OR REPLACE FUNCTION switchboard.stats_days(agent_id uuid, lo date, hi date)
 RETURNS TABLE (day date, inbound bigint, accepted bigint, blocked bigint, rate_limited bigint, daily_limit bigint, disabled bigint, outbound bigint, new_conversations bigint, new_sessions bigint, unique_phones bigint, calls_total bigint, calls_answered bigint, calls_completed bigint, calls_failed bigint, calls_busy bigint, calls_no_answer bigint, calls_canceled bigint, call_duration_total bigint, call_duration_count bigint, unique_callers bigint, replies bigint, reply_latency_total numeric, ai_tasks bigint, ai_tokens bigint, ai_processing_ms_total numeric, ai_processing_count bigint, ai_judged bigint, ai_succeeded bigint, categories jsonb, quota_exceeded bigint, after_hours bigint, calls_after_hours bigint)
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp SET jit = off AS $fn$
 #variable_conflict use_column
 BEGIN
     -- one row per day: the folded row (stats_daily has one per day, so no
@@ -335,6 +335,12 @@ BEGIN
           FROM switchboard.stats_message_deltas($1, coalesce((SELECT w.folded_through FROM switchboard.stats_watermark w
                                                               WHERE w.agent_id = $1), 0), NULL) x
          WHERE x.day BETWEEN $2 AND $3
+           -- evaluated once, before the function runs: nothing to add when
+           -- every message is folded (the usual case once a reader folded)
+           AND EXISTS (SELECT FROM switchboard.messages m
+                        WHERE m.agent_id = $1
+                          AND m.message_id > coalesce((SELECT w.folded_through FROM switchboard.stats_watermark w
+                                                        WHERE w.agent_id = $1), 0))
     ), st AS (
         SELECT s.day,
                sum(s.inbound)::bigint AS inbound,
@@ -446,7 +452,7 @@ RETURNS TABLE (day date, inbound bigint, accepted bigint, blocked bigint, rate_l
                unique_callers bigint, replies bigint, reply_latency_avg numeric, ai_tasks bigint,
                tokens_used bigint, processing_ms_avg numeric, success_rate numeric, categories jsonb,
                quota_exceeded bigint, after_hours bigint, calls_after_hours bigint)
-LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp SET jit = off AS $fn$
 BEGIN
     PERFORM switchboard.stats_check_agent($1);
     IF $2 IS NULL OR $3 IS NULL OR $2 > $3 THEN
@@ -517,7 +523,7 @@ RETURNS TABLE (from_day date, to_day date, inbound bigint, accepted bigint, bloc
                call_duration_total bigint, call_duration_avg numeric, unique_callers bigint,
                replies bigint, reply_latency_avg numeric, ai_tasks bigint, tokens_used bigint,
                processing_ms_avg numeric, success_rate numeric, quota_exceeded bigint, after_hours bigint, calls_after_hours bigint)
-LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp SET jit = off AS $fn$
 DECLARE
     tz text;
     hi date;
