@@ -5,9 +5,11 @@
 #      agent: rollups on, rollups off (switchboard.stats_rollup = off), and the
 #      seeds' per-event INSERT ... ON CONFLICT DO UPDATE of one (agent, day) row.
 #      Since 0.9.0 the messages' analytics are folded from the raw rows by
-#      rollup(): "on" then runs rollup() every FOLD_EVERY seconds (20; 5 with
-#      BENCH_SCALE=small) from a loop beside the load, as a scheduler would,
-#      and "off" folds nothing
+#      rollup(): "on" then runs rollup() every FOLD_EVERY seconds (5) from a
+#      loop beside the load, as a scheduler would: the measured window counts
+#      the folds that run in it (the loop is stopped once the fold in progress
+#      ends, so the next run starts clean); "off" folds nothing.  BENCH=fold
+#      measures longer runs with a fold every 20 s, in interleaved rounds
 #   2. one agent with 365 days x 1,000 events a day: daily_stats over the year
 #      vs GROUP BY day over the raw rows; agent_summary(.., 30) vs its raw
 #      count(DISTINCT) equivalent; REFRESH MATERIALIZED VIEW of a 30-day summary
@@ -21,7 +23,7 @@ cd "${BENCH_ROOT:-$(dirname "$0")/..}"
 DB=sb_stats_bench
 small=0; [ "${BENCH_SCALE:-}" = small ] && small=1
 if [ $small = 1 ]; then SECS=4; WARM=${BENCH_WARM:-8}; DAYS=30; PERDAY=1000; OLDDAYS=270; OLDPERDAY=100; REPS=3; EVERY=${FOLD_EVERY:-5}
-else SECS=${STATS_SECS:-15}; WARM=${BENCH_WARM:-10}; DAYS=365; PERDAY=1000; OLDDAYS=3285; OLDPERDAY=100; REPS=5; EVERY=${FOLD_EVERY:-20}; fi
+else SECS=${STATS_SECS:-15}; WARM=${BENCH_WARM:-10}; DAYS=365; PERDAY=1000; OLDDAYS=3285; OLDPERDAY=100; REPS=5; EVERY=${FOLD_EVERY:-5}; fi
 
 psql -X -q -d postgres -c "drop database if exists $DB" -c "create database $DB" >/dev/null
 export PGDATABASE=$DB
@@ -79,27 +81,17 @@ tps() {  # kind options -> tps
 }
 echo "event path: $([ "$has_record" = 1 ] && echo 'record_inbound/record_outbound' || echo 'direct INSERTs into messages (event functions not merged)'), 8 clients, ${SECS}s per run after ${WARM}s of warm-up, best of 2 (rounds off-on, on-off)$([ "$folds" = 1 ] && echo ", rollups on = rollup() every ${EVERY}s beside the load")"
 declare -A T
-rm -f build/bench/stats_folds.log
-fold_loop() {  # rollup() every EVERY seconds; "messages_and_rows microseconds" per fold
-    local t0 n
-    while sleep "$EVERY"; do
-        t0=$(date +%s%N)
-        n=$(PGAPPNAME=sb_fold q -c "select switchboard.rollup()" 2>>build/bench/stats_fold_errors.log) || continue
-        echo "$n $((($(date +%s%N) - t0) / 1000))" >>build/bench/stats_folds.log
-    done
-}
+rm -f build/bench/stats_folds.log build/bench/stats_folds.log.errors
+. bench/fold_loop.sh
 run() {  # kind mode: one run, T[kind.mode] keeps the best
     local opts='' r loop=
     case $2 in
         off) opts='-c switchboard.stats_rollup=off' ;;
         seed) opts='-c switchboard.stats_rollup=off -c bench.seed=on' ;;
     esac
-    if [ "$2" = on ] && [ "$folds" = 1 ]; then fold_loop & loop=$!; fi
+    if [ "$2" = on ] && [ "$folds" = 1 ]; then fold_loop "$EVERY" build/bench/stats_folds.log & loop=$!; fi
     r=$(tps $1 "$opts"); r=${r%.*}
-    if [ -n "$loop" ]; then  # stop the loop, let a fold it started finish
-        kill "$loop" 2>/dev/null || true; wait "$loop" 2>/dev/null || true
-        while [ "$(q -c "select count(*) from pg_stat_activity where application_name = 'sb_fold'")" != 0 ]; do sleep 0.2; done
-    fi
+    if [ -n "$loop" ]; then stop_fold_loop "$loop" build/bench/stats_folds.log; fi
     [ "${r:-0}" -gt "${T[$1.$2]:-0}" ] && T[$1.$2]=$r
     return 0
 }
@@ -128,9 +120,7 @@ for kind in spread hot; do
         "$seed" "$(awk -v a="$seed" -v b="$off" 'BEGIN{printf "%.1f", 100*(1-a/b)}')"
 done
 echo "  after the concurrent runs, incremental daily_stats equal rebuild_stats (agents 1-3): $same"
-if [ "$folds" = 1 ] && [ -s build/bench/stats_folds.log ]; then
-    awk '$2 ~ /^[0-9]+$/ {n++; m+=$1; t+=$2} END {if (n) printf "  the folds beside the \"on\" runs: %d, %.0f messages each, %.1f us of wall time a message under the load\n", n, m/n, t/m}' build/bench/stats_folds.log
-fi
+if [ "$folds" = 1 ]; then echo "  the folds beside the \"on\" runs: $(fold_summary build/bench/stats_folds.log)"; fi
 
 # --- 2. one agent, DAYS x PERDAY events ----------------------------------------
 AG=00000000-0000-0000-0000-0000000000f1

@@ -54,7 +54,7 @@ CREATE FUNCTION switchboard.stats_settle_messages() RETURNS boolean
 AS 'MODULE_PATHNAME', 'stats_settle_messages'
 LANGUAGE C VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION switchboard.stats_settle_messages() IS
-    'helper: waits for the transactions writing messages now (not for new ones), so every message_id read before is committed or gone; false, without waiting, where a fold cannot rely on it';
+    'helper: waits for the transactions writing messages now (not for new ones; at most switchboard.fold_wait_ms, default 200, then 55P03), so every message_id read before is committed or gone; false, without waiting, where a fold cannot rely on it';
 
 -- The day figures of an agent's messages with message_id in (lo, hi] (hi NULL:
 -- every visible one), as stats_delta rows: what adding them to the folded ones
@@ -259,14 +259,17 @@ SELECT m.agent_id, max(m.message_id) FROM switchboard.messages m
  GROUP BY m.agent_id;
 
 -- 0.9.0: the messages first.  Their highest ids are read, then the writers of
--- messages at that moment are waited for (stats_settle_messages), then each
--- agent's messages up to its highest id are folded; then its staged rows.
+-- messages at that moment are waited for (stats_settle_messages, at most
+-- switchboard.fold_wait_ms; a writer open longer leaves the fold to the next
+-- call, and readers add the messages on the fly meanwhile), then each agent's
+-- messages up to its highest id are folded; then its staged rows.
 CREATE OR REPLACE FUNCTION switchboard.rollup(agent_id uuid DEFAULT NULL) RETURNS bigint
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     a uuid;
     ids uuid[];
     his bigint[];
+    settled boolean := false;
     r record;
     n bigint := 0;
 BEGIN
@@ -277,29 +280,39 @@ BEGIN
         RETURN 0;
     END IF;
     IF $1 IS NOT NULL THEN
-        IF pg_try_advisory_xact_lock(1398145877, hashtext($1::text)) THEN
-            his := ARRAY[(SELECT max(m.message_id) FROM switchboard.messages m WHERE m.agent_id = $1)];
-            IF his[1] IS NOT NULL AND switchboard.stats_settle_messages() THEN
-                r := switchboard.stats_fold_messages($1, his[1]);
-                n := r.messages - r.staged;
-            END IF;
-            n := n + switchboard.stats_fold($1);
+        IF NOT pg_try_advisory_xact_lock(1398145877, hashtext($1::text)) THEN
+            RETURN 0;
         END IF;
-        RETURN n;
+        SELECT ARRAY[$1], ARRAY[max(m.message_id)] INTO ids, his
+          FROM switchboard.messages m WHERE m.agent_id = $1
+        HAVING max(m.message_id) > coalesce((SELECT w.folded_through FROM switchboard.stats_watermark w
+                                              WHERE w.agent_id = $1), 0);
+    ELSE
+        SELECT array_agg(g.agent_id), array_agg(x.hi) INTO ids, his
+          FROM switchboard.agents g
+         CROSS JOIN LATERAL (SELECT max(m.message_id) AS hi FROM switchboard.messages m
+                              WHERE m.agent_id = g.agent_id) x
+         WHERE x.hi > coalesce((SELECT w.folded_through FROM switchboard.stats_watermark w
+                                 WHERE w.agent_id = g.agent_id), 0);
     END IF;
-    SELECT array_agg(g.agent_id), array_agg(x.hi) INTO ids, his
-      FROM switchboard.agents g
-     CROSS JOIN LATERAL (SELECT max(m.message_id) AS hi FROM switchboard.messages m
-                          WHERE m.agent_id = g.agent_id) x
-     WHERE x.hi > coalesce((SELECT w.folded_through FROM switchboard.stats_watermark w
-                             WHERE w.agent_id = g.agent_id), 0);
-    IF ids IS NOT NULL AND switchboard.stats_settle_messages() THEN
+    IF ids IS NOT NULL THEN
+        BEGIN
+            settled := switchboard.stats_settle_messages();
+        EXCEPTION WHEN lock_not_available THEN
+            settled := false;  -- a writer open longer than switchboard.fold_wait_ms
+        END;
+    END IF;
+    IF settled THEN
         FOR i IN 1 .. cardinality(ids) LOOP
-            IF pg_try_advisory_xact_lock(1398145877, hashtext(ids[i]::text)) THEN
+            -- one agent: its lock is held already
+            IF $1 IS NOT NULL OR pg_try_advisory_xact_lock(1398145877, hashtext(ids[i]::text)) THEN
                 r := switchboard.stats_fold_messages(ids[i], his[i]);
                 n := n + r.messages - r.staged;
             END IF;
         END LOOP;
+    END IF;
+    IF $1 IS NOT NULL THEN
+        RETURN n + switchboard.stats_fold($1);
     END IF;
     FOR a IN SELECT DISTINCT s.agent_id FROM switchboard.stats_delta s LOOP
         IF pg_try_advisory_xact_lock(1398145877, hashtext(a::text)) THEN

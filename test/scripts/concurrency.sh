@@ -268,37 +268,52 @@ done
 
 # 9. (0.9.0) A reader's fold and an open writer.  The fold reads the agent's
 #    highest message_id, then waits for the transactions writing messages at
-#    that moment, so no message below its watermark can commit later.  An
-#    autocommit reader waits for the open writer, then counts its message
-#    (folded or on the fly) once it committed; a reader whose own transaction
-#    has written does not wait (that could deadlock): it counts its own message
-#    and not the open one, on the fly.  A rollup() afterwards folds everything,
-#    each message once.
+#    that moment (at most switchboard.fold_wait_ms, 200 ms by default), so no
+#    message below its watermark can commit later.  A reader whose own
+#    transaction has written does not wait (that could deadlock): it counts its
+#    own message and not the open one, on the fly.  An autocommit reader gives
+#    up after 200 ms and reads on the fly, without the open one; with a longer
+#    fold_wait_ms it waits for the writer and counts its message once it
+#    committed.  A rollup() afterwards folds everything, each message once.
 A6=c0000000-0000-0000-0000-000000000006
 q -c "insert into switchboard.agents (agent_id, sms_enabled, rate_limit_per_hour) values ('$A6', true, 100)"
 q -c "select switchboard.record_inbound('$A6', '+14155550601', 'one')" \
   -c "select switchboard.record_inbound('$A6', '+14155550602', 'one')" >/dev/null
-psql -X -q -At -v ON_ERROR_STOP=1 -c "begin" \
-     -c "select decision from switchboard.record_inbound('$A6', '+14155550601', 'held')" \
-     -c "select pg_sleep(1.5)" -c "commit" >/dev/null 2>&1 &
-holder=$!
+hold_inbound() {  # body: a transaction that stores a message, then sleeps 1.5 s
+    psql -X -q -At -v ON_ERROR_STOP=1 -c "begin" \
+         -c "select decision from switchboard.record_inbound('$A6', '+14155550601', '$1')" \
+         -c "select pg_sleep(1.5)" -c "commit" >/dev/null 2>&1
+}
+hold_inbound held & holder=$!
 holding 1.5
 out=$(psql -X -q -At -v ON_ERROR_STOP=1 -c "begin" \
            -c "select decision from switchboard.record_inbound('$A6', '+14155550602', 'own')" \
-           -c "select sum(inbound) || ' ' || (clock_timestamp() - now() < interval '1 second')
+           -c "select sum(inbound) || ' ' || (clock_timestamp() - now() < interval '0.1 second')
                  from switchboard.daily_stats('$A6', current_date - 1, current_date + 1)" \
            -c "rollback" 2>&1)
 check "a reader that has written, with a writer open: no wait, its own message counted, not the open one" \
       "accepted
 3 true" "$out"
-out=$(q -c "select sum(inbound) || ' ' || (clock_timestamp() - now() > interval '0.5 second')
+out=$(q -c "select sum(inbound) || ' ' || (clock_timestamp() - now() between interval '0.15 second' and interval '1 second')
               from switchboard.daily_stats('$A6', current_date - 1, current_date + 1)" 2>&1)
+check "an autocommit reader with a writer open 1.5 s: it waited 200 ms, then read without the open message" "2 true" "$out"
 wait "$holder"
-check "an autocommit reader with a writer open: it waited, then counted the writer's message" "3 true" "$out"
-check "the watermark is below the held message (it was open when the fold read the highest id)" t \
-      "$(q -c "select folded_through < (select message_id from switchboard.messages where agent_id = '$A6' and body = 'held')
+hold_inbound held2 & holder=$!
+holding 1.5
+out=$(psql -X -q -At -v ON_ERROR_STOP=1 -c "set switchboard.fold_wait_ms = 10000" \
+           -c "select sum(inbound) || ' ' || (clock_timestamp() - now() > interval '0.5 second')
+                 from switchboard.daily_stats('$A6', current_date - 1, current_date + 1)" 2>&1)
+wait "$holder"
+check "a reader with switchboard.fold_wait_ms = 10000 and a writer open: it waited, then counted the writer's message" \
+      "4 true" "$out"
+check "the watermark is below that message (it was open when the fold read the highest id)" t \
+      "$(q -c "select folded_through < (select message_id from switchboard.messages where agent_id = '$A6' and body = 'held2')
                  from switchboard.stats_watermark where agent_id = '$A6'")"
-check "rollup() folds the held message" 1 "$(q -c "select switchboard.rollup('$A6')")"
+check "an invalid switchboard.fold_wait_ms is an error that names it" \
+      'ERROR:  invalid value for switchboard.fold_wait_ms: "soon"' \
+      "$(psql -X -q -At -c "set switchboard.fold_wait_ms = 'soon'" \
+              -c "select switchboard.rollup('$A6')" 2>&1 | head -n 1)"
+check "rollup() folds that message" 1 "$(q -c "select switchboard.rollup('$A6')")"
 counted_once "a reader's fold and an open writer" "$A6"
 matches_rebuild "a reader's fold and an open writer" "$A6"
 
