@@ -348,7 +348,11 @@ COMMENT ON FUNCTION switchboard.stats_settle_messages() IS
 -- the batch onwards, with the batch against without it (one index probe for
 -- the previous accepted message, one range scan for the folded ones after it:
 -- nothing for an in-order conversation); firsts against stats_first; phones
--- against stats_seen.  jit off: the generic estimates of a batch made the JIT
+-- against stats_seen.  PL/pgSQL, so that a session keeps the plan (a SQL
+-- function planned it again on every call: 5 ms an agent).  Hash and merge
+-- joins off: with the generic estimates of a batch the planner hashed all the
+-- agent's stats_first and stats_seen rows, a cost that grew with its history;
+-- nested loops probe their indexes per batch row instead.  jit off: the JIT
 -- compile (70-80 ms) cost more than it saved; work_mem 64MB: the batch's sorts
 -- (firsts, pairs) stay in memory (4MB spilled a batch of 50,000 to disk).
 CREATE FUNCTION switchboard.stats_message_deltas(a uuid, lo bigint, hi bigint)
@@ -358,7 +362,11 @@ RETURNS TABLE (day date, category text, inbound bigint, accepted bigint, blocked
                reply_latency_total numeric, ai_tasks bigint, ai_tokens bigint,
                ai_processing_ms_total numeric, ai_processing_count bigint, ai_judged bigint,
                ai_succeeded bigint, quota_exceeded bigint, after_hours bigint)
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp SET jit = off SET work_mem = '64MB' AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp SET jit = off SET work_mem = '64MB'
+    SET enable_hashjoin = off SET enable_mergejoin = off AS $fn$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
     WITH tz AS (SELECT switchboard.stats_agent_tz($1) AS tz),
     b AS MATERIALIZED (
         SELECT m.message_id, m.conversation_id, m.session_id, m.direction, m.phone, m.metadata,
@@ -477,8 +485,9 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp SET jit = off SET work
             UNION ALL
             SELECT replies.day, NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, replies.n, replies.latency,
                    0, 0, 0, 0, 0, 0, 0, 0 FROM replies) u
-     GROUP BY 1, 2
-$$;
+     GROUP BY 1, 2;
+END
+$fn$;
 COMMENT ON FUNCTION switchboard.stats_message_deltas(uuid, bigint, bigint) IS
     'helper: what an agent''s messages with message_id in (lo, hi] (hi NULL: every visible one) add to the folded day figures, as stats_delta rows; writes nothing';
 
@@ -488,7 +497,8 @@ COMMENT ON FUNCTION switchboard.stats_message_deltas(uuid, bigint, bigint) IS
 -- the staged calls); then the seen phones, the first messages and the
 -- watermark.  Returns the messages folded.
 CREATE FUNCTION switchboard.stats_fold_messages(a uuid, hi bigint, OUT messages bigint, OUT staged bigint)
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off SET work_mem = '64MB' AS $fn$
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off SET work_mem = '64MB'
+    SET enable_hashjoin = off SET enable_mergejoin = off AS $fn$
 DECLARE
     lo bigint;
     tz text;
@@ -511,24 +521,35 @@ BEGIN
         RETURNING inbound + outbound AS n
     )
     SELECT coalesce(sum(d.n), 0), count(*) INTO messages, staged FROM d;
-    INSERT INTO switchboard.stats_seen (agent_id, kind, day, value)
-    SELECT DISTINCT a, 'phone', (m.created_at AT TIME ZONE tz)::date, m.phone
-      FROM switchboard.messages m
-     WHERE m.agent_id = a AND m.message_id > lo AND m.message_id <= hi AND m.direction = 'inbound'
-    ON CONFLICT DO NOTHING;
+    -- the batch read once through the primary key (a DISTINCT ON straight
+    -- from the messages preferred the index on conversations in its order,
+    -- which walked every message of the agent's history)
+    WITH b AS MATERIALIZED (
+        SELECT m.conversation_id, m.session_id, m.direction, m.phone, m.created_at, m.message_id
+          FROM switchboard.messages m
+         WHERE m.agent_id = a AND m.message_id > lo AND m.message_id <= hi
+    ), seen AS (
+        INSERT INTO switchboard.stats_seen (agent_id, kind, day, value)
+        SELECT DISTINCT a, 'phone', (b.created_at AT TIME ZONE tz)::date, b.phone
+          FROM b WHERE b.direction = 'inbound'
+        ON CONFLICT DO NOTHING
+    )
     INSERT INTO switchboard.stats_first AS f (agent_id, kind, id, first_at, first_message_id, first_day)
     SELECT a, v.kind, v.id, v.created_at, v.message_id, (v.created_at AT TIME ZONE tz)::date
-      FROM ((SELECT DISTINCT ON (m.conversation_id) 'conversation' AS kind, m.conversation_id AS id,
-                    m.created_at, m.message_id
-               FROM switchboard.messages m
-              WHERE m.agent_id = a AND m.message_id > lo AND m.message_id <= hi AND m.conversation_id IS NOT NULL
-              ORDER BY m.conversation_id, m.created_at, m.message_id)
+      FROM ((SELECT DISTINCT ON (b.conversation_id) 'conversation' AS kind, b.conversation_id AS id,
+                    b.created_at, b.message_id
+               FROM b WHERE b.conversation_id IS NOT NULL
+              ORDER BY b.conversation_id, b.created_at, b.message_id)
             UNION ALL
-            (SELECT DISTINCT ON (m.session_id) 'session', m.session_id, m.created_at, m.message_id
-               FROM switchboard.messages m
-              WHERE m.agent_id = a AND m.message_id > lo AND m.message_id <= hi
-                AND m.conversation_id IS NOT NULL AND m.session_id IS NOT NULL
-              ORDER BY m.session_id, m.created_at, m.message_id)) v
+            (SELECT DISTINCT ON (b.session_id) 'session', b.session_id, b.created_at, b.message_id
+               FROM b WHERE b.conversation_id IS NOT NULL AND b.session_id IS NOT NULL
+              ORDER BY b.session_id, b.created_at, b.message_id)) v
+     -- only new or earlier first messages: an upsert of the others would
+     -- still lock their rows (a write each: most conversations of a batch
+     -- talked before)
+     WHERE NOT EXISTS (SELECT FROM switchboard.stats_first x
+                        WHERE x.agent_id = a AND x.kind = v.kind AND x.id = v.id
+                          AND (x.first_at, x.first_message_id) <= (v.created_at, v.message_id))
     ON CONFLICT (agent_id, kind, id) DO UPDATE
        SET first_at = excluded.first_at, first_message_id = excluded.first_message_id, first_day = excluded.first_day
      WHERE (excluded.first_at, excluded.first_message_id) < (f.first_at, f.first_message_id);
@@ -631,11 +652,11 @@ BEGIN
                                                               WHERE w.agent_id = $1), 0), NULL) x
          WHERE x.day BETWEEN $2 AND $3
            -- evaluated once, before the function runs: nothing to add when
-           -- every message is folded (the usual case once a reader folded)
-           AND EXISTS (SELECT FROM switchboard.messages m
-                        WHERE m.agent_id = $1
-                          AND m.message_id > coalesce((SELECT w.folded_through FROM switchboard.stats_watermark w
-                                                        WHERE w.agent_id = $1), 0))
+           -- every message is folded (the usual case once a reader folded).
+           -- max(), not EXISTS: for an EXISTS the planner hoped to meet a row
+           -- early in a sequential scan of every agent's messages
+           AND (SELECT max(m.message_id) FROM switchboard.messages m WHERE m.agent_id = $1)
+               > coalesce((SELECT w.folded_through FROM switchboard.stats_watermark w WHERE w.agent_id = $1), 0)
     ), st AS (
         SELECT s.day,
                sum(s.inbound)::bigint AS inbound,
@@ -797,11 +818,10 @@ BEGIN
       FROM generate_series($2::timestamp, $3::timestamp, interval '1 day') g(day)
       LEFT JOIN switchboard.stats_daily d ON d.agent_id = $1 AND d.day BETWEEN $2 AND $3 AND d.day = g.day::date
      WHERE NOT EXISTS (SELECT FROM switchboard.stats_delta s WHERE s.agent_id = $1 AND s.day BETWEEN $2 AND $3)
-       -- 0.9.0: and every message folded (a late one may move figures of any day)
-       AND NOT EXISTS (SELECT FROM switchboard.messages m
-                        WHERE m.agent_id = $1
-                          AND m.message_id > coalesce((SELECT w.folded_through FROM switchboard.stats_watermark w
-                                                        WHERE w.agent_id = $1), 0))
+       -- 0.9.0: and every message folded (a late one may move figures of any
+       -- day); max(), not NOT EXISTS, for the reason given in stats_days
+       AND coalesce((SELECT max(m.message_id) FROM switchboard.messages m WHERE m.agent_id = $1), 0)
+           <= coalesce((SELECT w.folded_through FROM switchboard.stats_watermark w WHERE w.agent_id = $1), 0)
      ORDER BY g.day;
     IF FOUND THEN
         RETURN;
@@ -861,12 +881,16 @@ BEGIN
               FROM (SELECT s.value FROM switchboard.stats_seen s
                      WHERE s.agent_id = $1 AND s.kind = 'phone' AND s.day BETWEEN lo AND hi
                     UNION ALL
-                    -- 0.9.0: inbound messages not folded yet
+                    -- 0.9.0: inbound messages not folded yet (none, in one
+                    -- probe, once a reader folded)
                     SELECT m.phone FROM switchboard.messages m
                      WHERE m.agent_id = $1 AND m.direction = 'inbound'
                        AND m.message_id > coalesce((SELECT w.folded_through FROM switchboard.stats_watermark w
                                                      WHERE w.agent_id = $1), 0)
-                       AND (m.created_at AT TIME ZONE tz)::date BETWEEN lo AND hi) v),
+                       AND (m.created_at AT TIME ZONE tz)::date BETWEEN lo AND hi
+                       AND (SELECT max(x.message_id) FROM switchboard.messages x WHERE x.agent_id = $1)
+                           > coalesce((SELECT w.folded_through FROM switchboard.stats_watermark w
+                                        WHERE w.agent_id = $1), 0)) v),
            sum(t.calls_total)::bigint, sum(t.calls_answered)::bigint, sum(t.calls_completed)::bigint,
            sum(t.calls_failed)::bigint, sum(t.calls_busy)::bigint, sum(t.calls_no_answer)::bigint,
            sum(t.calls_canceled)::bigint,

@@ -1,6 +1,9 @@
-// The analytics write path for messages: stats_on_message(), an AFTER INSERT
-// FOR EACH ROW trigger on switchboard.messages (see extension/sql/040_stats.sql
-// for the design: staged deltas, seen-sets, first messages, reply pairs).
+// The analytics write path for messages up to 0.8.0: stats_on_message(), an
+// AFTER INSERT FOR EACH ROW trigger on switchboard.messages (the design:
+// staged deltas, seen-sets, first messages, reply pairs).  0.9.0 installs no
+// such trigger and record_* stage nothing for a message (the messages are
+// folded from the raw rows: extension/sql/040_stats.sql); the library keeps
+// this code for databases still at 0.1.0 to 0.8.0.
 //
 // Native so that an event pays for its statements only: the PL/pgSQL version
 // spent about as much time interpreting as executing (a pg_stat_statements and
