@@ -63,13 +63,6 @@ done
 for mix in spread hot; do
     printf '  mean cost %-6s %s%%\n' $mix "$(echo ${C[$mix]} | awk '{s=0; for (i=1;i<=NF;i++) s+=$i; printf "%.1f", s/NF}')"
 done
-same=yes
-for a in 1 2 3; do
-    id="00000000-0000-0000-0000-$(printf '%012d' $a)"
-    inc=$(q -c "select md5(string_agg(row(d.*)::text, ',')) from switchboard.daily_stats('$id', current_date - 2, current_date + 1) d")
-    q -c "select switchboard.rebuild_stats('$id')" >/dev/null
-    reb=$(q -c "select md5(string_agg(row(d.*)::text, ',')) from switchboard.daily_stats('$id', current_date - 2, current_date + 1) d")
-    [ "$inc" = "$reb" ] || same=NO
-done
+same=$(stats_mix_equals_rebuild)
 echo "  then daily_stats equal rebuild_stats (agents 1-3): $same"
 psql -X -q -d postgres -c "drop database $DB" >/dev/null

@@ -104,14 +104,7 @@ for kind in spread hot; do run $kind off; run $kind seed; done
 q -c "select switchboard.rebuild_stats()" >/dev/null
 for kind in spread hot; do run $kind on; done
 for kind in spread hot; do run $kind on; done
-same=yes
-for a in 1 2 3; do
-    id="00000000-0000-0000-0000-$(printf '%012d' $a)"
-    inc=$(q -c "select md5(string_agg(row(d.*)::text, ',')) from switchboard.daily_stats('$id', current_date - 2, current_date + 1) d")
-    q -c "select switchboard.rebuild_stats('$id')" >/dev/null
-    reb=$(q -c "select md5(string_agg(row(d.*)::text, ',')) from switchboard.daily_stats('$id', current_date - 2, current_date + 1) d")
-    [ "$inc" = "$reb" ] || same=NO
-done
+same=$(stats_mix_equals_rebuild)
 for kind in spread hot; do run $kind off; run $kind seed; done
 for kind in spread hot; do
     on=${T[$kind.on]}; off=${T[$kind.off]}; seed=${T[$kind.seed]}

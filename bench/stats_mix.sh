@@ -4,6 +4,8 @@
 #
 #   stats_mix_setup              the agents and their conversations (psql from PG* env)
 #   stats_mix_script KIND FILE   the pgbench script, KIND spread or hot
+#   stats_mix_equals_rebuild     "yes" if agents 1-3's figures equal a rebuild
+#                                (uses the caller's q: psql -At)
 stats_mix_setup() {
     psql -X -q -v ON_ERROR_STOP=1 <<'SQL'
 insert into switchboard.agents (agent_id, sms_enabled, rate_limit_per_hour, max_daily_conversations)
@@ -30,4 +32,18 @@ select case when :d = 0 then
      ('00000000-0000-' || lpad(:a::text, 4, '0') || '-0000-' || lpad(:p::text, 12, '0'))::uuid, 'hello',
      '{"tokens_used": 42, "processing_ms": 180, "success": true, "category": "support"}') end;
 EOT
+}
+
+# stats_mix_equals_rebuild: "yes" if agents 1-3's daily_stats around today are
+# what rebuild_stats recomputes from the raw rows, else "NO"
+stats_mix_equals_rebuild() {
+    local same=yes a id inc reb
+    for a in 1 2 3; do
+        id="00000000-0000-0000-0000-$(printf '%012d' $a)"
+        inc=$(q -c "select md5(string_agg(row(d.*)::text, ',')) from switchboard.daily_stats('$id', current_date - 2, current_date + 1) d")
+        q -c "select switchboard.rebuild_stats('$id')" >/dev/null
+        reb=$(q -c "select md5(string_agg(row(d.*)::text, ',')) from switchboard.daily_stats('$id', current_date - 2, current_date + 1) d")
+        [ "$inc" = "$reb" ] || same=NO
+    done
+    echo $same
 }
