@@ -5,11 +5,13 @@
 #      agent: rollups on, rollups off (switchboard.stats_rollup = off), and the
 #      seeds' per-event INSERT ... ON CONFLICT DO UPDATE of one (agent, day) row.
 #      Since 0.9.0 the messages' analytics are folded from the raw rows by
-#      rollup(): "on" then runs rollup() every FOLD_EVERY seconds (5) from a
-#      loop beside the load, as a scheduler would: the measured window counts
-#      the folds that run in it (the loop is stopped once the fold in progress
-#      ends, so the next run starts clean); "off" folds nothing.  BENCH=fold
-#      measures longer runs with a fold every 20 s, in interleaved rounds
+#      rollup(): "on" then runs rollup() every FOLD_EVERY seconds (20; 5 with
+#      BENCH_SCALE=small) from a loop beside the load, as a scheduler would,
+#      in runs of 10 + 40 s (STATS_SECS) so that each measured window holds
+#      two folds: the window counts the folds that run in it (the loop is
+#      stopped once the fold in progress ends, so the next run starts clean);
+#      "off" folds nothing.  BENCH=fold runs the same without the seeds' row,
+#      in interleaved rounds
 #   2. one agent with 365 days x 1,000 events a day: daily_stats over the year
 #      vs GROUP BY day over the raw rows; agent_summary(.., 30) vs its raw
 #      count(DISTINCT) equivalent; REFRESH MATERIALIZED VIEW of a 30-day summary
@@ -23,7 +25,7 @@ cd "${BENCH_ROOT:-$(dirname "$0")/..}"
 DB=sb_stats_bench
 small=0; [ "${BENCH_SCALE:-}" = small ] && small=1
 if [ $small = 1 ]; then SECS=4; WARM=${BENCH_WARM:-8}; DAYS=30; PERDAY=1000; OLDDAYS=270; OLDPERDAY=100; REPS=3; EVERY=${FOLD_EVERY:-5}
-else SECS=${STATS_SECS:-15}; WARM=${BENCH_WARM:-10}; DAYS=365; PERDAY=1000; OLDDAYS=3285; OLDPERDAY=100; REPS=5; EVERY=${FOLD_EVERY:-5}; fi
+else SECS=${STATS_SECS:-40}; WARM=${BENCH_WARM:-10}; DAYS=365; PERDAY=1000; OLDDAYS=3285; OLDPERDAY=100; REPS=5; EVERY=${FOLD_EVERY:-20}; fi
 
 psql -X -q -d postgres -c "drop database if exists $DB" -c "create database $DB" >/dev/null
 export PGDATABASE=$DB
