@@ -168,6 +168,7 @@ insert into fn_call values
      'select * from switchboard.stats_from_raw(%1$L, current_date - 1, current_date + 1) where inbound > 0 and calls_total > 0', false, false),
     -- 0.9.0: the fold of the messages from the raw rows
     ('stats_settle_messages()', 'select 1 where switchboard.stats_settle_messages()', false, false),
+    ('stats_unfolded(uuid)', 'select 1 where switchboard.stats_unfolded(%1$L)', false, false),
     ('stats_message_deltas(uuid,bigint,bigint)',
      'select 1 from (select sum(inbound) as n from switchboard.stats_message_deltas(%1$L, 0, null)) x where x.n > 0', false, false),
     ('stats_fold_messages(uuid,bigint)',
@@ -204,6 +205,7 @@ select f.fn, w.who, u.unknown, f.expected
         ('stats_days(uuid,date,date)', 'other', 'rows:0'),
         ('stats_from_raw(uuid,date,date)', 'other', 'rows:0'),
         ('stats_message_deltas(uuid,bigint,bigint)', 'other', 'rows:0'),
+        ('stats_unfolded(uuid)', 'other', 'rows:0'),
         ('stats_fold_messages(uuid,bigint)', 'other',
          '42501: new row violates row-level security policy for table "stats_watermark"'),
         ('agent_uses(uuid)', 'other', 'rows:0'))
