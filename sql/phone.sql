@@ -61,6 +61,10 @@ select raw, region, phone_is_valid(raw, region)
 from (values ('+12015550123', null), ('+12005550123', null), ('(201) 555-0123', 'US'),
              ('12', 'US'), ('hello', null), ('', null), ('123', 'XX')) as t(raw, region);
 
+-- is_e164: the E.164 form only (the checks on the tables' number columns)
+select t, is_e164(t) from (values ('+12015550123'), ('+123'), ('+12'), ('+0123456'), ('12015550123'),
+                                  ('+1 2015550123'), (null)) v(t);
+
 -- usable in a CHECK constraint
 create temp table contacts_check (phone text check (phone_is_valid(phone)));
 insert into contacts_check values ('+447400123456');

@@ -68,6 +68,14 @@ select * from switchboard.daily_stats('00000000-0000-0000-0000-00000000005a', '2
 select * from switchboard.agent_summary('00000000-0000-0000-0000-00000000005a', 0);
 select switchboard.rebuild_stats('00000000-0000-0000-0000-00000000dead');
 select switchboard.purge('-1 hour');
+\set VERBOSITY default
+-- a tokens_used the analytics cannot add up (messages_tokens_used_check)
+select switchboard.tokens_used_fits(m) from (values ('{}'::jsonb), ('[1]'), ('7'), ('{"tokens_used": "a lot"}'),
+       ('{"tokens_used": 9223372036854775807.4}'), ('{"tokens_used": -9223372036854775808}')) v(m);
+select switchboard.tokens_used_fits('{"tokens_used": 9223372036854775807.5}');
+insert into switchboard.messages (agent_id, direction, phone, metadata)
+values ('00000000-0000-0000-0000-00000000005a', 'outbound', '+12015550109', '{"tokens_used": 1e300}');
+\set VERBOSITY terse
 delete from switchboard.agents where agent_id = '00000000-0000-0000-0000-00000000005a';
 select (select count(*) from switchboard.stats_daily where agent_id = '00000000-0000-0000-0000-00000000005a')
      + (select count(*) from switchboard.stats_seen where agent_id = '00000000-0000-0000-0000-00000000005a')

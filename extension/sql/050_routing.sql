@@ -7,7 +7,7 @@
 -- The other tables follow the agent_id rule.
 
 CREATE TABLE switchboard.phone_numbers (
-    number        text PRIMARY KEY CHECK (number ~ '^\+[1-9][0-9]{2,19}$'),
+    number        text PRIMARY KEY CHECK (switchboard.is_e164(number)),
     agent_id      uuid NOT NULL REFERENCES switchboard.agents ON DELETE CASCADE,
     friendly_name text,
     kind          text NOT NULL DEFAULT 'both' CHECK (kind IN ('sms', 'voice', 'both')),
@@ -65,7 +65,7 @@ COMMENT ON TABLE switchboard.tiers IS
 
 CREATE TABLE switchboard.contacts (
     agent_id         uuid NOT NULL REFERENCES switchboard.agents ON DELETE CASCADE,
-    phone            text NOT NULL CHECK (phone ~ '^\+[1-9][0-9]{2,19}$'),
+    phone            text NOT NULL CHECK (switchboard.is_e164(phone)),
     tier             switchboard.tier_name NOT NULL DEFAULT 'free',
     display_name     text,
     total_requests   bigint NOT NULL DEFAULT 0,

@@ -1,7 +1,7 @@
 -- Phone-number rules: SQLSTATEs, NULL handling, volatility, and no crash on any
 -- argument (pgRouting's no_crash_test, per function).
 begin;
-select plan(26);
+select plan(31);
 set local search_path = switchboard, public;
 
 select is(normalize_phone('(201) 555-0123', 'US'), '+12015550123', 'national US spelling');
@@ -52,6 +52,27 @@ select lives_ok($$select switchboard.try_normalize_phone(x, r), switchboard.phon
                 'junk in every argument');
 select throws_ok($$select switchboard.phone_info('', 'US')$$, '22023', null, 'phone_info of empty is 22023');
 select is(normalize_phone(null, 'XX'), null, 'NULL number with a bad region is NULL');
+
+-- is_e164 (0.10.0): the e164 domain's rule, as a C function for the tables' checks
+select is((select count(*)::int from (values ('+12015550123'), ('+123'), ('+12'), ('+0123456'), ('12015550123'),
+                                             ('+1 2015550123'), ('+1201555012x'), (''), ('+'), ('++1234'),
+                                             ('+1' || repeat('0', 19)), ('+1' || repeat('0', 20)),
+                                             (E'+1201\n5550123'), ('+١٢٠١٥٥٥٠١٢٣'), ('+12015550123 ')) v(t)
+            where switchboard.is_e164(t) is distinct from (t ~ '^\+[1-9][0-9]{2,19}$')), 0,
+          'is_e164 agrees with the e164 domain''s expression on edge cases');
+select is(is_e164('+1' || repeat('0', 19)), true, 'is_e164: 20 digits is the longest');
+select is(is_e164(null), null, 'is_e164(NULL) is NULL (the checks let a NULL through to NOT NULL)');
+-- the checks hold where the normalizing trigger does not run
+set local session_replication_role = replica;
+select throws_ok($$insert into switchboard.contacts (agent_id, phone)
+                   values ('ac0c0000-0000-4000-8000-0000000000e1', '(201) 555-0123')$$, '23514',
+                 'new row for relation "contacts" violates check constraint "contacts_phone_check"',
+                 'contacts_phone_check refuses a raw spelling the trigger did not normalize');
+select throws_ok($$insert into switchboard.blocked_numbers (agent_id, phone)
+                   values ('ac0c0000-0000-4000-8000-0000000000e1', '+0123')$$, '23514',
+                 'new row for relation "blocked_numbers" violates check constraint "blocked_numbers_phone_check"',
+                 'blocked_numbers_phone_check refuses what is not E.164');
+reset session_replication_role;
 
 select * from finish();
 rollback;

@@ -141,6 +141,7 @@ insert into fn_call values
     ('try_normalize_phone(text,text)', 'select switchboard.try_normalize_phone(''(201) 555-0123'', ''US'')', false, false),
     ('phone_is_valid(text,text)', 'select switchboard.phone_is_valid(''+12015550123'')', false, false),
     ('phone_info(text,text)', 'select * from switchboard.phone_info(''+12015550123'')', false, false),
+    ('is_e164(text)', 'select 1 where switchboard.is_e164(''+12015550123'')', false, false),
     ('current_user_id()', 'select switchboard.current_user_id()', false, false),
     ('agent_not_found(uuid)', 'select switchboard.agent_not_found(%1$L)', true, false),
     ('grant_usage(name)', 'select switchboard.grant_usage(''authenticated'')', false, true),
@@ -173,6 +174,8 @@ insert into fn_call values
      'select 1 from (select sum(inbound) as n from switchboard.stats_message_deltas(%1$L, 0, null)) x where x.n > 0', false, false),
     ('stats_fold_messages(uuid,bigint)',
      'select 1 from switchboard.stats_fold_messages(%1$L, 9223372036854775807)', false, false),
+    -- 0.10.0: the check on messages.metadata
+    ('tokens_used_fits(jsonb)', 'select 1 where switchboard.tokens_used_fits(''{"tokens_used": 3}'')', false, false),
     ('stats_call_delta(uuid,date,integer,text,timestamp with time zone,integer,integer,boolean)',
      'select switchboard.stats_call_delta(%1$L, current_date, 1, ''completed'', now(), 10, 1, false)', true, false);
 

@@ -98,6 +98,25 @@ TEST_CASE("bad spellings fail with libphonenumber's reason")
     CHECK(std::string(describe(Failure::too_short)) == "too short");
 }
 
+TEST_CASE("is_e164 accepts exactly the E.164 form")
+{
+    CHECK(is_e164("+12015550123"));
+    CHECK(is_e164("+123"));                       // the shortest: 3 digits
+    CHECK(is_e164("+1" + std::string(19, '0')));  // the longest: 20 digits
+    CHECK_FALSE(is_e164("+12"));
+    CHECK_FALSE(is_e164("+1" + std::string(20, '0')));
+    CHECK_FALSE(is_e164("+0123456"));
+    CHECK_FALSE(is_e164("12015550123"));
+    CHECK_FALSE(is_e164("+1 201 555 0123"));
+    CHECK_FALSE(is_e164("+1201555012x"));
+    CHECK_FALSE(is_e164(""));
+    CHECK_FALSE(is_e164(std::string_view("+1201\0555", 9)));
+    // every normalized spelling of the corpus is in the form
+    for (const Case &c : load_corpus())
+        if (c.expected != "INVALID")
+            CHECK(is_e164(c.expected));
+}
+
 TEST_CASE("the whole corpus agrees with libphonenumber")
 {
     std::vector<Case> cases = load_corpus();

@@ -58,6 +58,11 @@ struct Info {
 // Parse + IsPossibleNumber + Format(E164).  Returns Failure::none and fills out.
 Failure normalize(std::string_view raw, const Region &region, E164 &out);
 
+// Whether `text` is in the E.164 form normalize() writes: '+', a digit 1-9,
+// then 2 to 19 more digits (the form only: is_valid() checks the number).  The
+// same as the e164 domain's regular expression ^\+[1-9][0-9]{2,19}$.
+bool is_e164(std::string_view text);
+
 // libphonenumber's IsValidNumber; false when the spelling does not parse.
 bool is_valid(std::string_view raw, const Region &region);
 

@@ -191,6 +191,16 @@ Failure normalize(std::string_view raw, const Region &region, E164 &out)
     return normalize_reference(raw, region, out);
 }
 
+bool is_e164(std::string_view text)
+{
+    if (text.size() < 4 || text.size() > 21 || text[0] != '+' || text[1] < '1' || text[1] > '9')
+        return false;
+    for (size_t i = 2; i < text.size(); i++)
+        if (text[i] < '0' || text[i] > '9')
+            return false;
+    return true;
+}
+
 bool is_valid(std::string_view raw, const Region &region)
 {
     PhoneNumber number;

@@ -1,12 +1,15 @@
 // stats_settle_messages(): the wait that makes a fold of the analytics from
 // the raw messages exact (0.9.0; README "Analytics", "The fold from the raw
-// rows").  Owns no C++ object with a destructor: plain Postgres calls inside
-// the guard, so an error (the lock timeout) may leave through it.
+// rows"); tokens_used_fits(), the check that keeps every stored message
+// foldable (0.10.0).  They own no C++ object with a destructor: plain Postgres
+// calls inside the guard, so an error (the lock timeout, 22003) may leave
+// through it.
 #include "switchboard/pg_guard.hpp"
 
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 extern "C" {
 #include "access/xact.h"
@@ -14,8 +17,11 @@ extern "C" {
 #include "miscadmin.h"
 #include "storage/lmgr.h"
 #include "storage/lock.h"
+#include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/numeric.h"
 }
 
 namespace {
@@ -80,5 +86,32 @@ SB_FUNCTION(stats_settle_messages)
     (void) set_config_option("lock_timeout", timeout, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
     WaitForLockers(tag, ShareLock, false);
     AtEOXact_GUC(true, nest_level);
+    PG_RETURN_BOOL(true);
+}
+
+// tokens_used_fits(metadata jsonb) -> true, or ERROR 22003 "bigint out of
+// range" when metadata's tokens_used is a number that does not round to a
+// bigint: the analytics add tokens_used up as bigint, so such a message would
+// fail every later fold of its agent.  The check messages_tokens_used_check
+// (0.10.0; 0.9.0 wrote it as an expression, which Postgres parses and plans
+// again in every statement that inserts a message).
+SB_FUNCTION(tokens_used_fits)
+{
+    Jsonb *metadata = PG_GETARG_JSONB_P(0);
+    if (!JB_ROOT_IS_OBJECT(metadata))
+        PG_RETURN_BOOL(true);
+    JsonbValue *tokens = getKeyJsonValueFromContainer(&metadata->root, "tokens_used", 11, nullptr);
+    if (tokens == nullptr || tokens->type != jbvNumeric)
+        PG_RETURN_BOOL(true);
+    Datum rounded = DirectFunctionCall2(numeric_round, NumericGetDatum(tokens->val.numeric), Int32GetDatum(0));
+    Datum lowest = NumericGetDatum(int64_to_numeric(PG_INT64_MIN));
+    Datum highest = NumericGetDatum(int64_to_numeric(PG_INT64_MAX));
+    if (DatumGetInt32(DirectFunctionCall2(numeric_cmp, rounded, lowest)) < 0 ||
+        DatumGetInt32(DirectFunctionCall2(numeric_cmp, rounded, highest)) > 0) {
+        char *shown = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(tokens->val.numeric)));
+        ereport(ERROR, (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE), errmsg("bigint out of range"),
+                        errdetail("metadata.tokens_used is %.40s%s, which does not fit a bigint.", shown,
+                                  strlen(shown) > 40 ? "..." : "")));
+    }
     PG_RETURN_BOOL(true);
 }

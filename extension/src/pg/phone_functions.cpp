@@ -86,6 +86,13 @@ SB_FUNCTION(try_normalize_phone)
     return e164_datum(e164);
 }
 
+// is_e164(text) -> whether the text is in E.164 form (+, then 3 to 20 digits,
+// the first not 0): the checks on stored numbers (0.10.0)
+SB_FUNCTION(is_e164)
+{
+    PG_RETURN_BOOL(phone::is_e164(raw_arg(fcinfo, 0)));
+}
+
 // phone_is_valid(raw text, default_region text) -> libphonenumber's IsValidNumber
 SB_FUNCTION(phone_is_valid)
 {
