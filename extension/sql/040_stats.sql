@@ -354,6 +354,66 @@ $$;
 COMMENT ON FUNCTION switchboard.stats_unfolded(uuid) IS
     'helper: whether the agent has messages not folded into the daily rollups yet (above its watermark)';
 
+-- What an agent's messages with message_id in (lo, hi] (hi NULL: every
+-- visible one) bring that the folded ones did not (0.10.0): a phone not seen
+-- on its day (kind 'phone': phone, day), a conversation or session whose first
+-- message is new or earlier than the one known (kind 'conversation' or
+-- 'session': id, the day, time and message_id of its first message in the
+-- batch, and old_day, the day of the known one, if any).  The message deltas
+-- count them, and the fold writes exactly these into stats_seen and
+-- stats_first: each is probed once per fold (up to 0.9.0 the deltas probed
+-- them and the fold probed them again to write them).
+CREATE TYPE switchboard.stats_news AS (
+    kind             text,
+    id               uuid,
+    phone            text,
+    day              date,
+    first_at         timestamptz,
+    first_message_id bigint,
+    old_day          date
+);
+COMMENT ON TYPE switchboard.stats_news IS
+    'internal: a phone seen for the first time on its day, or a conversation''s or session''s new or earlier first message, in a batch of messages to fold';
+
+CREATE FUNCTION switchboard.stats_message_news(a uuid, lo bigint, hi bigint)
+RETURNS SETOF switchboard.stats_news
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp SET jit = off SET work_mem = '64MB'
+    SET enable_hashjoin = off SET enable_mergejoin = off AS $fn$
+BEGIN
+    RETURN QUERY
+    -- MATERIALIZED: the time zone read once (referenced once, the CTE would
+    -- be inlined, and the function called again for every message)
+    WITH tz AS MATERIALIZED (SELECT switchboard.stats_agent_tz($1) AS tz),
+    b AS MATERIALIZED (
+        SELECT m.message_id, m.conversation_id, m.session_id, m.direction, m.phone, m.created_at,
+               (m.created_at AT TIME ZONE tz.tz)::date AS day
+          FROM switchboard.messages m, tz
+         WHERE m.agent_id = $1 AND m.message_id > $2 AND ($3 IS NULL OR m.message_id <= $3)
+    ), batch_firsts AS (
+        (SELECT DISTINCT ON (b.conversation_id) 'conversation' AS kind, b.conversation_id AS id,
+                b.created_at, b.message_id, b.day
+           FROM b WHERE b.conversation_id IS NOT NULL
+          ORDER BY b.conversation_id, b.created_at, b.message_id)
+        UNION ALL
+        (SELECT DISTINCT ON (b.session_id) 'session', b.session_id, b.created_at, b.message_id, b.day
+           FROM b WHERE b.conversation_id IS NOT NULL AND b.session_id IS NOT NULL
+          ORDER BY b.session_id, b.created_at, b.message_id)
+    )
+    SELECT 'phone', NULL::uuid, x.phone, x.day, NULL::timestamptz, NULL::bigint, NULL::date
+      FROM (SELECT DISTINCT b.day, b.phone FROM b WHERE b.direction = 'inbound') x
+     WHERE NOT EXISTS (SELECT FROM switchboard.stats_seen s
+                        WHERE s.agent_id = $1 AND s.kind = 'phone' AND s.day = x.day AND s.value = x.phone)
+    UNION ALL
+    -- a first message where none was, or earlier than the one known
+    SELECT n.kind, n.id, NULL, n.day, n.created_at, n.message_id, f.first_day
+      FROM batch_firsts n
+      LEFT JOIN switchboard.stats_first f ON f.agent_id = $1 AND f.kind = n.kind AND f.id = n.id
+     WHERE f.id IS NULL OR (n.created_at, n.message_id) < (f.first_at, f.first_message_id);
+END
+$fn$;
+COMMENT ON FUNCTION switchboard.stats_message_news(uuid, bigint, bigint) IS
+    'helper: the phones not seen on their day and the new or earlier first messages of conversations and sessions that an agent''s messages with message_id in (lo, hi] bring; writes nothing';
+
 -- The day figures of an agent's messages with message_id in (lo, hi] (hi NULL:
 -- every visible one), as stats_delta rows: what adding them to the folded ones
 -- (message_id <= lo) changes.  Reads, writes nothing: the fold stores the
@@ -361,15 +421,16 @@ COMMENT ON FUNCTION switchboard.stats_unfolded(uuid) IS
 -- conversation of the batch, the pairs from its earliest accepted message in
 -- the batch onwards, with the batch against without it (one index probe for
 -- the previous accepted message, one range scan for the folded ones after it:
--- nothing for an in-order conversation); firsts against stats_first; phones
--- against stats_seen.  PL/pgSQL, so that a session keeps the plan (a SQL
+-- nothing for an in-order conversation); firsts and phones from `news`, the
+-- batch's stats_message_news (NULL: computed here).  PL/pgSQL, so that a session keeps the plan (a SQL
 -- function planned it again on every call: 5 ms an agent).  Hash and merge
 -- joins off: with the generic estimates of a batch the planner hashed all the
 -- agent's stats_first and stats_seen rows, a cost that grew with its history;
 -- nested loops probe their indexes per batch row instead.  jit off: the JIT
 -- compile (70-80 ms) cost more than it saved; work_mem 64MB: the batch's sorts
 -- (firsts, pairs) stay in memory (4MB spilled a batch of 50,000 to disk).
-CREATE FUNCTION switchboard.stats_message_deltas(a uuid, lo bigint, hi bigint)
+CREATE FUNCTION switchboard.stats_message_deltas(a uuid, lo bigint, hi bigint,
+                                                 news switchboard.stats_news[] DEFAULT NULL)
 RETURNS TABLE (day date, category text, inbound bigint, accepted bigint, blocked bigint,
                rate_limited bigint, daily_limit bigint, disabled bigint, outbound bigint,
                new_conversations bigint, new_sessions bigint, unique_phones bigint, replies bigint,
@@ -411,27 +472,14 @@ BEGIN
                count(*) FILTER (WHERE b.direction = 'inbound' AND b.decision = 'quota_exceeded') AS quota_exceeded,
                count(*) FILTER (WHERE b.direction = 'inbound' AND b.after_hours) AS after_hours
           FROM b GROUP BY 1, 2
-    ), phones AS (
-        SELECT x.day, count(*) AS n
-          FROM (SELECT DISTINCT b.day, b.phone FROM b WHERE b.direction = 'inbound') x
-         WHERE NOT EXISTS (SELECT FROM switchboard.stats_seen s
-                            WHERE s.agent_id = $1 AND s.kind = 'phone' AND s.day = x.day AND s.value = x.phone)
-         GROUP BY x.day
-    ), batch_firsts AS (
-        (SELECT DISTINCT ON (b.conversation_id) 'conversation' AS kind, b.conversation_id AS id,
-                b.created_at, b.message_id, b.day
-           FROM b WHERE b.conversation_id IS NOT NULL
-          ORDER BY b.conversation_id, b.created_at, b.message_id)
+    ), nw AS MATERIALIZED (
+        SELECT n.kind, n.day, n.old_day FROM unnest($4) n WHERE $4 IS NOT NULL
         UNION ALL
-        (SELECT DISTINCT ON (b.session_id) 'session', b.session_id, b.created_at, b.message_id, b.day
-           FROM b WHERE b.conversation_id IS NOT NULL AND b.session_id IS NOT NULL
-          ORDER BY b.session_id, b.created_at, b.message_id)
+        SELECT n.kind, n.day, n.old_day FROM switchboard.stats_message_news($1, $2, $3) n WHERE $4 IS NULL
+    ), phones AS (
+        SELECT nw.day, count(*) AS n FROM nw WHERE nw.kind = 'phone' GROUP BY nw.day
     ), moved AS (
-        -- a first message where none was, or earlier than the one known
-        SELECT n.kind, n.day, f.first_day
-          FROM batch_firsts n
-          LEFT JOIN switchboard.stats_first f ON f.agent_id = $1 AND f.kind = n.kind AND f.id = n.id
-         WHERE f.id IS NULL OR (n.created_at, n.message_id) < (f.first_at, f.first_message_id)
+        SELECT nw.kind, nw.day, nw.old_day AS first_day FROM nw WHERE nw.kind <> 'phone'
     ), firsts AS (
         SELECT v.day, v.kind, sum(v.n) AS n
           FROM (SELECT moved.day, moved.kind, 1 AS n FROM moved
@@ -502,20 +550,21 @@ BEGIN
      GROUP BY 1, 2;
 END
 $fn$;
-COMMENT ON FUNCTION switchboard.stats_message_deltas(uuid, bigint, bigint) IS
-    'helper: what an agent''s messages with message_id in (lo, hi] (hi NULL: every visible one) add to the folded day figures, as stats_delta rows; writes nothing';
+COMMENT ON FUNCTION switchboard.stats_message_deltas(uuid, bigint, bigint, switchboard.stats_news[]) IS
+    'helper: what an agent''s messages with message_id in (lo, hi] (hi NULL: every visible one) add to the folded day figures, as stats_delta rows, given their stats_message_news (NULL: computed); writes nothing';
 
 -- Fold an agent's messages with message_id in (its watermark, hi] into the
 -- rollups; every id up to hi must be settled, and the caller holds the agent's
--- fold lock.  The figures go through stats_delta (stats_fold adds them up with
--- the staged calls); then the seen phones, the first messages and the
--- watermark.  Returns the messages folded.
+-- fold lock.  The batch's news first (stats_message_news); the figures go
+-- through stats_delta (stats_fold adds them up with the staged calls); then
+-- the news into the seen phones and the first messages, and the watermark.
+-- Returns the messages folded.
 CREATE FUNCTION switchboard.stats_fold_messages(a uuid, hi bigint, OUT messages bigint, OUT staged bigint)
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off SET work_mem = '64MB'
     SET enable_hashjoin = off SET enable_mergejoin = off AS $fn$
 DECLARE
     lo bigint;
-    tz text;
+    news switchboard.stats_news[];
 BEGIN
     messages := 0;
     staged := 0;
@@ -524,49 +573,33 @@ BEGIN
     IF hi IS NULL OR hi <= lo THEN
         RETURN;
     END IF;
-    tz := switchboard.stats_agent_tz(a);
+    SELECT coalesce(array_agg(n), '{}') INTO news FROM switchboard.stats_message_news(a, lo, hi) n;
     WITH d AS (
         INSERT INTO switchboard.stats_delta (agent_id, day, category, inbound, accepted, blocked, rate_limited,
                                              daily_limit, disabled, outbound, new_conversations, new_sessions,
                                              unique_phones, replies, reply_latency_total, ai_tasks, ai_tokens,
                                              ai_processing_ms_total, ai_processing_count, ai_judged, ai_succeeded,
                                              quota_exceeded, after_hours)
-        SELECT a, x.* FROM switchboard.stats_message_deltas(a, lo, hi) x
+        SELECT a, x.* FROM switchboard.stats_message_deltas(a, lo, hi, news) x
         RETURNING inbound + outbound AS n
     )
     SELECT coalesce(sum(d.n), 0), count(*) INTO messages, staged FROM d;
-    -- the batch read once through the primary key (a DISTINCT ON straight
-    -- from the messages preferred the index on conversations in its order,
-    -- which walked every message of the agent's history)
-    WITH b AS MATERIALIZED (
-        SELECT m.conversation_id, m.session_id, m.direction, m.phone, m.created_at, m.message_id
-          FROM switchboard.messages m
-         WHERE m.agent_id = a AND m.message_id > lo AND m.message_id <= hi
-    ), seen AS (
-        INSERT INTO switchboard.stats_seen (agent_id, kind, day, value)
-        SELECT DISTINCT a, 'phone', (b.created_at AT TIME ZONE tz)::date, b.phone
-          FROM b WHERE b.direction = 'inbound'
-        ON CONFLICT DO NOTHING
-    )
-    INSERT INTO switchboard.stats_first AS f (agent_id, kind, id, first_at, first_message_id, first_day)
-    SELECT a, v.kind, v.id, v.created_at, v.message_id, (v.created_at AT TIME ZONE tz)::date
-      FROM ((SELECT DISTINCT ON (b.conversation_id) 'conversation' AS kind, b.conversation_id AS id,
-                    b.created_at, b.message_id
-               FROM b WHERE b.conversation_id IS NOT NULL
-              ORDER BY b.conversation_id, b.created_at, b.message_id)
-            UNION ALL
-            (SELECT DISTINCT ON (b.session_id) 'session', b.session_id, b.created_at, b.message_id
-               FROM b WHERE b.conversation_id IS NOT NULL AND b.session_id IS NOT NULL
-              ORDER BY b.session_id, b.created_at, b.message_id)) v
-     -- only new or earlier first messages: an upsert of the others would
-     -- still lock their rows (a write each: most conversations of a batch
-     -- talked before)
-     WHERE NOT EXISTS (SELECT FROM switchboard.stats_first x
-                        WHERE x.agent_id = a AND x.kind = v.kind AND x.id = v.id
-                          AND (x.first_at, x.first_message_id) <= (v.created_at, v.message_id))
-    ON CONFLICT (agent_id, kind, id) DO UPDATE
-       SET first_at = excluded.first_at, first_message_id = excluded.first_message_id, first_day = excluded.first_day
-     WHERE (excluded.first_at, excluded.first_message_id) < (f.first_at, f.first_message_id);
+    -- nothing new in most folds of a busy day
+    IF cardinality(news) > 0 THEN
+        WITH seen AS (
+            INSERT INTO switchboard.stats_seen (agent_id, kind, day, value)
+            SELECT a, 'phone', n.day, n.phone FROM unnest(news) n WHERE n.kind = 'phone'
+            ON CONFLICT DO NOTHING
+        )
+        -- only new or earlier first messages (an upsert of the others would
+        -- still lock their rows, a write each)
+        INSERT INTO switchboard.stats_first AS f (agent_id, kind, id, first_at, first_message_id, first_day)
+        SELECT a, n.kind, n.id, n.first_at, n.first_message_id, n.day FROM unnest(news) n WHERE n.kind <> 'phone'
+        ON CONFLICT (agent_id, kind, id) DO UPDATE
+           SET first_at = excluded.first_at, first_message_id = excluded.first_message_id,
+               first_day = excluded.first_day
+         WHERE (excluded.first_at, excluded.first_message_id) < (f.first_at, f.first_message_id);
+    END IF;
     INSERT INTO switchboard.stats_watermark AS w (agent_id, folded_through) VALUES (a, hi)
     ON CONFLICT (agent_id) DO UPDATE SET folded_through = excluded.folded_through;
 END

@@ -10,7 +10,8 @@
 --
 -- 0.10.0: the CHECKs the event path pays for in every statement become calls
 -- of C functions (Postgres parses and plans a table's CHECK expressions again
--- for each statement that writes a row of it), the same rules.
+-- for each statement that writes a row of it), the same rules; the fold probes
+-- the seen phones and first messages once (stats_message_news), not twice.
 -- complain if script is sourced in psql, rather than via ALTER EXTENSION
 \echo Use "ALTER EXTENSION switchboard UPDATE TO '0.10.0'" to load this file. \quit
 
@@ -40,3 +41,229 @@ ALTER TABLE switchboard.contacts DROP CONSTRAINT contacts_phone_check,
     ADD CONSTRAINT contacts_phone_check CHECK (switchboard.is_e164(phone));
 ALTER TABLE switchboard.messages DROP CONSTRAINT messages_tokens_used_check,
     ADD CONSTRAINT messages_tokens_used_check CHECK (switchboard.tokens_used_fits(metadata));
+
+-- The fold: the batch's news (phones not seen on their day, new or earlier
+-- first messages) computed once, counted by the deltas and written by the fold.
+-- stats_message_deltas gains a parameter: the 3-argument form goes first (a
+-- call with three arguments would match both).
+CREATE TYPE switchboard.stats_news AS (
+    kind             text,
+    id               uuid,
+    phone            text,
+    day              date,
+    first_at         timestamptz,
+    first_message_id bigint,
+    old_day          date
+);
+COMMENT ON TYPE switchboard.stats_news IS
+    'internal: a phone seen for the first time on its day, or a conversation''s or session''s new or earlier first message, in a batch of messages to fold';
+
+CREATE FUNCTION switchboard.stats_message_news(a uuid, lo bigint, hi bigint)
+RETURNS SETOF switchboard.stats_news
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp SET jit = off SET work_mem = '64MB'
+    SET enable_hashjoin = off SET enable_mergejoin = off AS $fn$
+BEGIN
+    RETURN QUERY
+    -- MATERIALIZED: the time zone read once (referenced once, the CTE would
+    -- be inlined, and the function called again for every message)
+    WITH tz AS MATERIALIZED (SELECT switchboard.stats_agent_tz($1) AS tz),
+    b AS MATERIALIZED (
+        SELECT m.message_id, m.conversation_id, m.session_id, m.direction, m.phone, m.created_at,
+               (m.created_at AT TIME ZONE tz.tz)::date AS day
+          FROM switchboard.messages m, tz
+         WHERE m.agent_id = $1 AND m.message_id > $2 AND ($3 IS NULL OR m.message_id <= $3)
+    ), batch_firsts AS (
+        (SELECT DISTINCT ON (b.conversation_id) 'conversation' AS kind, b.conversation_id AS id,
+                b.created_at, b.message_id, b.day
+           FROM b WHERE b.conversation_id IS NOT NULL
+          ORDER BY b.conversation_id, b.created_at, b.message_id)
+        UNION ALL
+        (SELECT DISTINCT ON (b.session_id) 'session', b.session_id, b.created_at, b.message_id, b.day
+           FROM b WHERE b.conversation_id IS NOT NULL AND b.session_id IS NOT NULL
+          ORDER BY b.session_id, b.created_at, b.message_id)
+    )
+    SELECT 'phone', NULL::uuid, x.phone, x.day, NULL::timestamptz, NULL::bigint, NULL::date
+      FROM (SELECT DISTINCT b.day, b.phone FROM b WHERE b.direction = 'inbound') x
+     WHERE NOT EXISTS (SELECT FROM switchboard.stats_seen s
+                        WHERE s.agent_id = $1 AND s.kind = 'phone' AND s.day = x.day AND s.value = x.phone)
+    UNION ALL
+    -- a first message where none was, or earlier than the one known
+    SELECT n.kind, n.id, NULL, n.day, n.created_at, n.message_id, f.first_day
+      FROM batch_firsts n
+      LEFT JOIN switchboard.stats_first f ON f.agent_id = $1 AND f.kind = n.kind AND f.id = n.id
+     WHERE f.id IS NULL OR (n.created_at, n.message_id) < (f.first_at, f.first_message_id);
+END
+$fn$;
+COMMENT ON FUNCTION switchboard.stats_message_news(uuid, bigint, bigint) IS
+    'helper: the phones not seen on their day and the new or earlier first messages of conversations and sessions that an agent''s messages with message_id in (lo, hi] bring; writes nothing';
+
+DROP FUNCTION switchboard.stats_message_deltas(uuid, bigint, bigint);
+CREATE FUNCTION switchboard.stats_message_deltas(a uuid, lo bigint, hi bigint,
+                                                 news switchboard.stats_news[] DEFAULT NULL)
+RETURNS TABLE (day date, category text, inbound bigint, accepted bigint, blocked bigint,
+               rate_limited bigint, daily_limit bigint, disabled bigint, outbound bigint,
+               new_conversations bigint, new_sessions bigint, unique_phones bigint, replies bigint,
+               reply_latency_total numeric, ai_tasks bigint, ai_tokens bigint,
+               ai_processing_ms_total numeric, ai_processing_count bigint, ai_judged bigint,
+               ai_succeeded bigint, quota_exceeded bigint, after_hours bigint)
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp SET jit = off SET work_mem = '64MB'
+    SET enable_hashjoin = off SET enable_mergejoin = off AS $fn$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+    WITH tz AS (SELECT switchboard.stats_agent_tz($1) AS tz),
+    b AS MATERIALIZED (
+        SELECT m.message_id, m.conversation_id, m.session_id, m.direction, m.phone, m.metadata,
+               m.decision, m.created_at, m.after_hours, (m.created_at AT TIME ZONE tz.tz)::date AS day
+          FROM switchboard.messages m, tz
+         WHERE m.agent_id = $1 AND m.message_id > $2 AND ($3 IS NULL OR m.message_id <= $3)
+    ), counts AS (
+        SELECT b.day,
+               CASE WHEN b.direction = 'outbound' AND jsonb_typeof(b.metadata -> 'category') = 'string'
+                    THEN b.metadata ->> 'category' END AS category,
+               count(*) FILTER (WHERE b.direction = 'inbound') AS inbound,
+               count(*) FILTER (WHERE b.direction = 'inbound' AND b.decision = 'accepted') AS accepted,
+               count(*) FILTER (WHERE b.direction = 'inbound' AND b.decision = 'blocked') AS blocked,
+               count(*) FILTER (WHERE b.direction = 'inbound' AND b.decision = 'rate_limited') AS rate_limited,
+               count(*) FILTER (WHERE b.direction = 'inbound' AND b.decision = 'daily_limit') AS daily_limit,
+               count(*) FILTER (WHERE b.direction = 'inbound' AND b.decision = 'disabled') AS disabled,
+               count(*) FILTER (WHERE b.direction = 'outbound') AS outbound,
+               0::bigint AS new_conversations, 0::bigint AS new_sessions, 0::bigint AS unique_phones,
+               0::bigint AS replies, 0::numeric AS reply_latency_total,
+               count(*) FILTER (WHERE b.direction = 'outbound' AND switchboard.stats_is_task(b.metadata)) AS ai_tasks,
+               coalesce(sum(round((b.metadata ->> 'tokens_used')::numeric))
+                   FILTER (WHERE b.direction = 'outbound' AND jsonb_typeof(b.metadata -> 'tokens_used') = 'number'), 0)::bigint AS ai_tokens,
+               coalesce(sum((b.metadata ->> 'processing_ms')::numeric)
+                   FILTER (WHERE b.direction = 'outbound' AND jsonb_typeof(b.metadata -> 'processing_ms') = 'number'), 0) AS ai_processing_ms_total,
+               count(*) FILTER (WHERE b.direction = 'outbound' AND jsonb_typeof(b.metadata -> 'processing_ms') = 'number') AS ai_processing_count,
+               count(*) FILTER (WHERE b.direction = 'outbound' AND jsonb_typeof(b.metadata -> 'success') = 'boolean') AS ai_judged,
+               count(*) FILTER (WHERE b.direction = 'outbound' AND b.metadata -> 'success' = 'true'::jsonb) AS ai_succeeded,
+               count(*) FILTER (WHERE b.direction = 'inbound' AND b.decision = 'quota_exceeded') AS quota_exceeded,
+               count(*) FILTER (WHERE b.direction = 'inbound' AND b.after_hours) AS after_hours
+          FROM b GROUP BY 1, 2
+    ), nw AS MATERIALIZED (
+        SELECT n.kind, n.day, n.old_day FROM unnest($4) n WHERE $4 IS NOT NULL
+        UNION ALL
+        SELECT n.kind, n.day, n.old_day FROM switchboard.stats_message_news($1, $2, $3) n WHERE $4 IS NULL
+    ), phones AS (
+        SELECT nw.day, count(*) AS n FROM nw WHERE nw.kind = 'phone' GROUP BY nw.day
+    ), moved AS (
+        SELECT nw.kind, nw.day, nw.old_day AS first_day FROM nw WHERE nw.kind <> 'phone'
+    ), firsts AS (
+        SELECT v.day, v.kind, sum(v.n) AS n
+          FROM (SELECT moved.day, moved.kind, 1 AS n FROM moved
+                 WHERE moved.first_day IS DISTINCT FROM moved.day
+                UNION ALL
+                SELECT moved.first_day, moved.kind, -1 FROM moved
+                 WHERE moved.first_day IS NOT NULL AND moved.first_day <> moved.day) v
+         GROUP BY 1, 2
+    ), acc AS (
+        SELECT b.conversation_id, b.created_at, b.message_id, b.direction, b.day
+          FROM b WHERE b.decision = 'accepted' AND b.conversation_id IS NOT NULL
+    ), start AS (
+        SELECT DISTINCT ON (acc.conversation_id) acc.conversation_id, acc.created_at, acc.message_id
+          FROM acc ORDER BY acc.conversation_id, acc.created_at, acc.message_id
+    ), prior AS (
+        -- the folded accepted message before each conversation's earliest in the batch
+        SELECT start.conversation_id, p.created_at, p.message_id, p.direction, NULL::date AS day,
+               true AS is_prior
+          FROM start CROSS JOIN LATERAL (
+                SELECT x.created_at, x.message_id, x.direction FROM switchboard.messages x
+                 WHERE x.agent_id = $1 AND x.conversation_id = start.conversation_id
+                   AND x.decision = 'accepted' AND x.message_id <= $2
+                   AND (x.created_at, x.message_id) < (start.created_at, start.message_id)
+                 ORDER BY x.created_at DESC, x.message_id DESC LIMIT 1) p
+    ), later AS (
+        -- folded accepted messages after it: none unless the batch brought a late message
+        SELECT start.conversation_id, x.created_at, x.message_id, x.direction,
+               (x.created_at AT TIME ZONE tz.tz)::date AS day, false AS is_prior
+          FROM start CROSS JOIN tz
+          JOIN switchboard.messages x
+            ON x.agent_id = $1 AND x.conversation_id = start.conversation_id
+           AND x.decision = 'accepted' AND x.message_id <= $2
+           AND (x.created_at, x.message_id) > (start.created_at, start.message_id)
+    ), pairs AS (
+        SELECT s.sign, s.day, s.created_at, s.direction,
+               lag(s.direction) OVER w AS p_dir, lag(s.created_at) OVER w AS p_at, s.is_prior
+          FROM (SELECT 1 AS sign, prior.* FROM prior
+                UNION ALL SELECT 1, later.* FROM later
+                UNION ALL SELECT 1, acc.conversation_id, acc.created_at, acc.message_id, acc.direction, acc.day, false FROM acc
+                UNION ALL SELECT -1, prior.* FROM prior
+                UNION ALL SELECT -1, later.* FROM later) s
+        WINDOW w AS (PARTITION BY s.sign, s.conversation_id ORDER BY s.created_at, s.message_id)
+    ), replies AS (
+        SELECT pairs.day, sum(pairs.sign) AS n,
+               sum(pairs.sign * (extract(epoch FROM pairs.created_at) - extract(epoch FROM pairs.p_at))) AS latency
+          FROM pairs
+         WHERE NOT pairs.is_prior AND pairs.direction = 'outbound' AND pairs.p_dir = 'inbound'
+         GROUP BY 1
+    )
+    SELECT u.day, u.category, sum(u.inbound)::bigint, sum(u.accepted)::bigint, sum(u.blocked)::bigint,
+           sum(u.rate_limited)::bigint, sum(u.daily_limit)::bigint, sum(u.disabled)::bigint,
+           sum(u.outbound)::bigint, sum(u.new_conversations)::bigint, sum(u.new_sessions)::bigint,
+           sum(u.unique_phones)::bigint, sum(u.replies)::bigint, sum(u.reply_latency_total)::numeric,
+           sum(u.ai_tasks)::bigint, sum(u.ai_tokens)::bigint, sum(u.ai_processing_ms_total)::numeric,
+           sum(u.ai_processing_count)::bigint, sum(u.ai_judged)::bigint, sum(u.ai_succeeded)::bigint,
+           sum(u.quota_exceeded)::bigint, sum(u.after_hours)::bigint
+      FROM (SELECT * FROM counts
+            UNION ALL
+            SELECT phones.day, NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, phones.n, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 FROM phones
+            UNION ALL
+            SELECT firsts.day, NULL, 0, 0, 0, 0, 0, 0, 0,
+                   CASE WHEN firsts.kind = 'conversation' THEN firsts.n ELSE 0 END,
+                   CASE WHEN firsts.kind = 'session' THEN firsts.n ELSE 0 END,
+                   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 FROM firsts
+            UNION ALL
+            SELECT replies.day, NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, replies.n, replies.latency,
+                   0, 0, 0, 0, 0, 0, 0, 0 FROM replies) u
+     GROUP BY 1, 2;
+END
+$fn$;
+COMMENT ON FUNCTION switchboard.stats_message_deltas(uuid, bigint, bigint, switchboard.stats_news[]) IS
+    'helper: what an agent''s messages with message_id in (lo, hi] (hi NULL: every visible one) add to the folded day figures, as stats_delta rows, given their stats_message_news (NULL: computed); writes nothing';
+
+CREATE OR REPLACE FUNCTION switchboard.stats_fold_messages(a uuid, hi bigint, OUT messages bigint, OUT staged bigint)
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off SET work_mem = '64MB'
+    SET enable_hashjoin = off SET enable_mergejoin = off AS $fn$
+DECLARE
+    lo bigint;
+    news switchboard.stats_news[];
+BEGIN
+    messages := 0;
+    staged := 0;
+    SELECT w.folded_through INTO lo FROM switchboard.stats_watermark w WHERE w.agent_id = a;
+    lo := coalesce(lo, 0);
+    IF hi IS NULL OR hi <= lo THEN
+        RETURN;
+    END IF;
+    SELECT coalesce(array_agg(n), '{}') INTO news FROM switchboard.stats_message_news(a, lo, hi) n;
+    WITH d AS (
+        INSERT INTO switchboard.stats_delta (agent_id, day, category, inbound, accepted, blocked, rate_limited,
+                                             daily_limit, disabled, outbound, new_conversations, new_sessions,
+                                             unique_phones, replies, reply_latency_total, ai_tasks, ai_tokens,
+                                             ai_processing_ms_total, ai_processing_count, ai_judged, ai_succeeded,
+                                             quota_exceeded, after_hours)
+        SELECT a, x.* FROM switchboard.stats_message_deltas(a, lo, hi, news) x
+        RETURNING inbound + outbound AS n
+    )
+    SELECT coalesce(sum(d.n), 0), count(*) INTO messages, staged FROM d;
+    -- nothing new in most folds of a busy day
+    IF cardinality(news) > 0 THEN
+        WITH seen AS (
+            INSERT INTO switchboard.stats_seen (agent_id, kind, day, value)
+            SELECT a, 'phone', n.day, n.phone FROM unnest(news) n WHERE n.kind = 'phone'
+            ON CONFLICT DO NOTHING
+        )
+        -- only new or earlier first messages (an upsert of the others would
+        -- still lock their rows, a write each)
+        INSERT INTO switchboard.stats_first AS f (agent_id, kind, id, first_at, first_message_id, first_day)
+        SELECT a, n.kind, n.id, n.first_at, n.first_message_id, n.day FROM unnest(news) n WHERE n.kind <> 'phone'
+        ON CONFLICT (agent_id, kind, id) DO UPDATE
+           SET first_at = excluded.first_at, first_message_id = excluded.first_message_id,
+               first_day = excluded.first_day
+         WHERE (excluded.first_at, excluded.first_message_id) < (f.first_at, f.first_message_id);
+    END IF;
+    INSERT INTO switchboard.stats_watermark AS w (agent_id, folded_through) VALUES (a, hi)
+    ON CONFLICT (agent_id) DO UPDATE SET folded_through = excluded.folded_through;
+END
+$fn$;

@@ -40,6 +40,9 @@ values (pg_temp.fx('agent')::uuid, pg_temp.fx('conv')::uuid, 'outbound', '+12015
 do $$ begin perform switchboard.rollup(pg_temp.fx('agent')::uuid); end $$;
 insert into switchboard.messages (agent_id, conversation_id, direction, phone, body)
 values (pg_temp.fx('agent')::uuid, pg_temp.fx('conv')::uuid, 'inbound', '+12015550142', 'again');
+-- 0.10.0: and a blocked one from a number not seen yet (news for the fold)
+insert into switchboard.messages (agent_id, direction, phone, body, decision)
+values (pg_temp.fx('agent')::uuid, 'inbound', '+12015550143', 'blocked', 'blocked');
 update switchboard.calls set status = 'in_progress' where call_sid = 'CA-fixture';
 insert into switchboard.stats_horizon (agent_id, purged_before) values (pg_temp.fx('agent')::uuid, '2000-01-01');
 -- 0.2.0: routing, business hours, tiers, contacts
@@ -170,8 +173,11 @@ insert into fn_call values
     -- 0.9.0: the fold of the messages from the raw rows
     ('stats_settle_messages()', 'select 1 where switchboard.stats_settle_messages()', false, false),
     ('stats_unfolded(uuid)', 'select 1 where switchboard.stats_unfolded(%1$L)', false, false),
-    ('stats_message_deltas(uuid,bigint,bigint)',
+    ('stats_message_deltas(uuid,bigint,bigint,switchboard.stats_news[])',
      'select 1 from (select sum(inbound) as n from switchboard.stats_message_deltas(%1$L, 0, null)) x where x.n > 0', false, false),
+    -- 0.10.0
+    ('stats_message_news(uuid,bigint,bigint)',
+     'select 1 from switchboard.stats_message_news(%1$L, 0, null) n where n.kind = ''phone''', false, false),
     ('stats_fold_messages(uuid,bigint)',
      'select 1 from switchboard.stats_fold_messages(%1$L, 9223372036854775807)', false, false),
     -- 0.10.0: the check on messages.metadata
@@ -207,7 +213,8 @@ select f.fn, w.who, u.unknown, f.expected
         ('stats_fold(uuid,bigint)', 'other', 'rows:0'),
         ('stats_days(uuid,date,date)', 'other', 'rows:0'),
         ('stats_from_raw(uuid,date,date)', 'other', 'rows:0'),
-        ('stats_message_deltas(uuid,bigint,bigint)', 'other', 'rows:0'),
+        ('stats_message_deltas(uuid,bigint,bigint,switchboard.stats_news[])', 'other', 'rows:0'),
+        ('stats_message_news(uuid,bigint,bigint)', 'other', 'rows:0'),
         ('stats_unfolded(uuid)', 'other', 'rows:0'),
         ('stats_fold_messages(uuid,bigint)', 'other',
          '42501: new row violates row-level security policy for table "stats_watermark"'),
