@@ -159,10 +159,12 @@ COMMENT ON FUNCTION switchboard.stats_agent_tz(uuid) IS
     'helper: the agent''s timezone (UTC for an unknown agent), which defines its days';
 
 -- is this outbound message an AI task (its metadata carries one of the task keys)
+-- C since 0.10.0 (jsonb's ?| on those four keys, as 0.1.0 to 0.9.0 wrote it in
+-- SQL): a SQL function with SET search_path is not inlined, and the fold
+-- called it for every outbound message, about 1 µs a call.
 CREATE FUNCTION switchboard.stats_is_task(metadata jsonb) RETURNS boolean
-LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT $1 ?| ARRAY['tokens_used', 'processing_ms', 'success', 'category']
-$$;
+AS 'MODULE_PATHNAME', 'stats_is_task'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION switchboard.stats_is_task(jsonb) IS
     'helper: an outbound message is an AI task when its metadata has tokens_used, processing_ms, success or category';
 
@@ -389,26 +391,44 @@ BEGIN
                (m.created_at AT TIME ZONE tz.tz)::date AS day
           FROM switchboard.messages m, tz
          WHERE m.agent_id = $1 AND m.message_id > $2 AND ($3 IS NULL OR m.message_id <= $3)
-    ), batch_firsts AS (
-        (SELECT DISTINCT ON (b.conversation_id) 'conversation' AS kind, b.conversation_id AS id,
-                b.created_at, b.message_id, b.day
-           FROM b WHERE b.conversation_id IS NOT NULL
-          ORDER BY b.conversation_id, b.created_at, b.message_id)
-        UNION ALL
-        (SELECT DISTINCT ON (b.session_id) 'session', b.session_id, b.created_at, b.message_id, b.day
-           FROM b WHERE b.conversation_id IS NOT NULL AND b.session_id IS NOT NULL
-          ORDER BY b.session_id, b.created_at, b.message_id)
+    ), groups AS (
+        -- the earliest time of each (conversation, session) of the batch, a
+        -- hash aggregate (a DISTINCT ON per conversation and per session
+        -- sorted the whole batch twice: most of the time of a busy agent's)
+        SELECT b.conversation_id, b.session_id, min(b.created_at) AS at
+          FROM b WHERE b.conversation_id IS NOT NULL
+         GROUP BY b.conversation_id, b.session_id
+    ), candidates AS (
+        -- a first message where none was, or maybe earlier than the one known
+        -- (the same time: the message_id decides, below); most conversations
+        -- and sessions of a batch talked before, and stop here
+        SELECT n.kind, n.id, n.convs, n.at, f.first_at, f.first_message_id, f.first_day
+          FROM ((SELECT 'conversation' AS kind, g.conversation_id AS id, ARRAY[g.conversation_id] AS convs,
+                        min(g.at) AS at
+                   FROM groups g GROUP BY g.conversation_id)
+                UNION ALL
+                (SELECT 'session', g.session_id, array_agg(g.conversation_id), min(g.at)
+                   FROM groups g WHERE g.session_id IS NOT NULL GROUP BY g.session_id)) n
+          LEFT JOIN switchboard.stats_first f ON f.agent_id = $1 AND f.kind = n.kind AND f.id = n.id
+         WHERE f.id IS NULL OR n.at <= f.first_at
     )
     SELECT 'phone', NULL::uuid, x.phone, x.day, NULL::timestamptz, NULL::bigint, NULL::date
       FROM (SELECT DISTINCT b.day, b.phone FROM b WHERE b.direction = 'inbound') x
      WHERE NOT EXISTS (SELECT FROM switchboard.stats_seen s
                         WHERE s.agent_id = $1 AND s.kind = 'phone' AND s.day = x.day AND s.value = x.phone)
     UNION ALL
-    -- a first message where none was, or earlier than the one known
-    SELECT n.kind, n.id, NULL, n.day, n.created_at, n.message_id, f.first_day
-      FROM batch_firsts n
-      LEFT JOIN switchboard.stats_first f ON f.agent_id = $1 AND f.kind = n.kind AND f.id = n.id
-     WHERE f.id IS NULL OR (n.created_at, n.message_id) < (f.first_at, f.first_message_id);
+    -- a first message where none was, or earlier than the one known: the
+    -- candidate's first message of the batch, one probe of the index on
+    -- conversations from its earliest time on
+    SELECT c.kind, c.id, NULL, (x.created_at AT TIME ZONE tz.tz)::date, x.created_at, x.message_id, c.first_day
+      FROM candidates c CROSS JOIN tz
+      CROSS JOIN LATERAL (
+            SELECT m.created_at, m.message_id FROM switchboard.messages m
+             WHERE m.agent_id = $1 AND m.conversation_id = ANY (c.convs) AND m.created_at >= c.at
+               AND (c.kind = 'conversation' OR m.session_id = c.id)
+               AND m.message_id > $2 AND ($3 IS NULL OR m.message_id <= $3)
+             ORDER BY m.created_at, m.message_id LIMIT 1) x
+     WHERE c.first_at IS NULL OR (x.created_at, x.message_id) < (c.first_at, c.first_message_id);
 END
 $fn$;
 COMMENT ON FUNCTION switchboard.stats_message_news(uuid, bigint, bigint) IS
@@ -492,27 +512,30 @@ BEGIN
         SELECT b.conversation_id, b.created_at, b.message_id, b.direction, b.day
           FROM b WHERE b.decision = 'accepted' AND b.conversation_id IS NOT NULL
     ), start AS (
-        SELECT DISTINCT ON (acc.conversation_id) acc.conversation_id, acc.created_at, acc.message_id
-          FROM acc ORDER BY acc.conversation_id, acc.created_at, acc.message_id
+        -- each conversation's earliest time in the batch (a hash aggregate, not
+        -- a sort of the batch); the pairs are recomputed from that time on
+        SELECT acc.conversation_id, min(acc.created_at) AS created_at
+          FROM acc GROUP BY acc.conversation_id
     ), prior AS (
-        -- the folded accepted message before each conversation's earliest in the batch
+        -- the folded accepted message before that time
         SELECT start.conversation_id, p.created_at, p.message_id, p.direction, NULL::date AS day,
                true AS is_prior
           FROM start CROSS JOIN LATERAL (
                 SELECT x.created_at, x.message_id, x.direction FROM switchboard.messages x
                  WHERE x.agent_id = $1 AND x.conversation_id = start.conversation_id
                    AND x.decision = 'accepted' AND x.message_id <= $2
-                   AND (x.created_at, x.message_id) < (start.created_at, start.message_id)
+                   AND x.created_at < start.created_at
                  ORDER BY x.created_at DESC, x.message_id DESC LIMIT 1) p
     ), later AS (
-        -- folded accepted messages after it: none unless the batch brought a late message
+        -- folded accepted messages from it on: none unless the batch brought a
+        -- late message (or one at the same time as a folded one)
         SELECT start.conversation_id, x.created_at, x.message_id, x.direction,
                (x.created_at AT TIME ZONE tz.tz)::date AS day, false AS is_prior
           FROM start CROSS JOIN tz
           JOIN switchboard.messages x
             ON x.agent_id = $1 AND x.conversation_id = start.conversation_id
            AND x.decision = 'accepted' AND x.message_id <= $2
-           AND (x.created_at, x.message_id) > (start.created_at, start.message_id)
+           AND x.created_at >= start.created_at
     ), pairs AS (
         SELECT s.sign, s.day, s.created_at, s.direction,
                lag(s.direction) OVER w AS p_dir, lag(s.created_at) OVER w AS p_at, s.is_prior

@@ -11,7 +11,8 @@
 -- 0.10.0: the CHECKs the event path pays for in every statement become calls
 -- of C functions (Postgres parses and plans a table's CHECK expressions again
 -- for each statement that writes a row of it), the same rules; the fold probes
--- the seen phones and first messages once (stats_message_news), not twice.
+-- a batch's new phones and first messages once (stats_message_news), without
+-- sorting the batch, and stats_is_task is a C function.
 -- complain if script is sourced in psql, rather than via ALTER EXTENSION
 \echo Use "ALTER EXTENSION switchboard UPDATE TO '0.10.0'" to load this file. \quit
 
@@ -43,9 +44,13 @@ ALTER TABLE switchboard.messages DROP CONSTRAINT messages_tokens_used_check,
     ADD CONSTRAINT messages_tokens_used_check CHECK (switchboard.tokens_used_fits(metadata));
 
 -- The fold: the batch's news (phones not seen on their day, new or earlier
--- first messages) computed once, counted by the deltas and written by the fold.
--- stats_message_deltas gains a parameter: the 3-argument form goes first (a
--- call with three arguments would match both).
+-- first messages) computed once, without sorting the batch, counted by the
+-- deltas and written by the fold; stats_is_task in C (CREATE OR REPLACE: its
+-- comment and grants stay, its SET search_path goes with the SQL body).
+CREATE OR REPLACE FUNCTION switchboard.stats_is_task(metadata jsonb) RETURNS boolean
+AS 'MODULE_PATHNAME', 'stats_is_task'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
 CREATE TYPE switchboard.stats_news AS (
     kind             text,
     id               uuid,
@@ -72,31 +77,51 @@ BEGIN
                (m.created_at AT TIME ZONE tz.tz)::date AS day
           FROM switchboard.messages m, tz
          WHERE m.agent_id = $1 AND m.message_id > $2 AND ($3 IS NULL OR m.message_id <= $3)
-    ), batch_firsts AS (
-        (SELECT DISTINCT ON (b.conversation_id) 'conversation' AS kind, b.conversation_id AS id,
-                b.created_at, b.message_id, b.day
-           FROM b WHERE b.conversation_id IS NOT NULL
-          ORDER BY b.conversation_id, b.created_at, b.message_id)
-        UNION ALL
-        (SELECT DISTINCT ON (b.session_id) 'session', b.session_id, b.created_at, b.message_id, b.day
-           FROM b WHERE b.conversation_id IS NOT NULL AND b.session_id IS NOT NULL
-          ORDER BY b.session_id, b.created_at, b.message_id)
+    ), groups AS (
+        -- the earliest time of each (conversation, session) of the batch, a
+        -- hash aggregate (a DISTINCT ON per conversation and per session
+        -- sorted the whole batch twice: most of the time of a busy agent's)
+        SELECT b.conversation_id, b.session_id, min(b.created_at) AS at
+          FROM b WHERE b.conversation_id IS NOT NULL
+         GROUP BY b.conversation_id, b.session_id
+    ), candidates AS (
+        -- a first message where none was, or maybe earlier than the one known
+        -- (the same time: the message_id decides, below); most conversations
+        -- and sessions of a batch talked before, and stop here
+        SELECT n.kind, n.id, n.convs, n.at, f.first_at, f.first_message_id, f.first_day
+          FROM ((SELECT 'conversation' AS kind, g.conversation_id AS id, ARRAY[g.conversation_id] AS convs,
+                        min(g.at) AS at
+                   FROM groups g GROUP BY g.conversation_id)
+                UNION ALL
+                (SELECT 'session', g.session_id, array_agg(g.conversation_id), min(g.at)
+                   FROM groups g WHERE g.session_id IS NOT NULL GROUP BY g.session_id)) n
+          LEFT JOIN switchboard.stats_first f ON f.agent_id = $1 AND f.kind = n.kind AND f.id = n.id
+         WHERE f.id IS NULL OR n.at <= f.first_at
     )
     SELECT 'phone', NULL::uuid, x.phone, x.day, NULL::timestamptz, NULL::bigint, NULL::date
       FROM (SELECT DISTINCT b.day, b.phone FROM b WHERE b.direction = 'inbound') x
      WHERE NOT EXISTS (SELECT FROM switchboard.stats_seen s
                         WHERE s.agent_id = $1 AND s.kind = 'phone' AND s.day = x.day AND s.value = x.phone)
     UNION ALL
-    -- a first message where none was, or earlier than the one known
-    SELECT n.kind, n.id, NULL, n.day, n.created_at, n.message_id, f.first_day
-      FROM batch_firsts n
-      LEFT JOIN switchboard.stats_first f ON f.agent_id = $1 AND f.kind = n.kind AND f.id = n.id
-     WHERE f.id IS NULL OR (n.created_at, n.message_id) < (f.first_at, f.first_message_id);
+    -- a first message where none was, or earlier than the one known: the
+    -- candidate's first message of the batch, one probe of the index on
+    -- conversations from its earliest time on
+    SELECT c.kind, c.id, NULL, (x.created_at AT TIME ZONE tz.tz)::date, x.created_at, x.message_id, c.first_day
+      FROM candidates c CROSS JOIN tz
+      CROSS JOIN LATERAL (
+            SELECT m.created_at, m.message_id FROM switchboard.messages m
+             WHERE m.agent_id = $1 AND m.conversation_id = ANY (c.convs) AND m.created_at >= c.at
+               AND (c.kind = 'conversation' OR m.session_id = c.id)
+               AND m.message_id > $2 AND ($3 IS NULL OR m.message_id <= $3)
+             ORDER BY m.created_at, m.message_id LIMIT 1) x
+     WHERE c.first_at IS NULL OR (x.created_at, x.message_id) < (c.first_at, c.first_message_id);
 END
 $fn$;
 COMMENT ON FUNCTION switchboard.stats_message_news(uuid, bigint, bigint) IS
     'helper: the phones not seen on their day and the new or earlier first messages of conversations and sessions that an agent''s messages with message_id in (lo, hi] bring; writes nothing';
 
+-- stats_message_deltas gains a parameter: the 3-argument form goes first (a
+-- call with three arguments would match both).
 DROP FUNCTION switchboard.stats_message_deltas(uuid, bigint, bigint);
 CREATE FUNCTION switchboard.stats_message_deltas(a uuid, lo bigint, hi bigint,
                                                  news switchboard.stats_news[] DEFAULT NULL)
@@ -161,27 +186,30 @@ BEGIN
         SELECT b.conversation_id, b.created_at, b.message_id, b.direction, b.day
           FROM b WHERE b.decision = 'accepted' AND b.conversation_id IS NOT NULL
     ), start AS (
-        SELECT DISTINCT ON (acc.conversation_id) acc.conversation_id, acc.created_at, acc.message_id
-          FROM acc ORDER BY acc.conversation_id, acc.created_at, acc.message_id
+        -- each conversation's earliest time in the batch (a hash aggregate, not
+        -- a sort of the batch); the pairs are recomputed from that time on
+        SELECT acc.conversation_id, min(acc.created_at) AS created_at
+          FROM acc GROUP BY acc.conversation_id
     ), prior AS (
-        -- the folded accepted message before each conversation's earliest in the batch
+        -- the folded accepted message before that time
         SELECT start.conversation_id, p.created_at, p.message_id, p.direction, NULL::date AS day,
                true AS is_prior
           FROM start CROSS JOIN LATERAL (
                 SELECT x.created_at, x.message_id, x.direction FROM switchboard.messages x
                  WHERE x.agent_id = $1 AND x.conversation_id = start.conversation_id
                    AND x.decision = 'accepted' AND x.message_id <= $2
-                   AND (x.created_at, x.message_id) < (start.created_at, start.message_id)
+                   AND x.created_at < start.created_at
                  ORDER BY x.created_at DESC, x.message_id DESC LIMIT 1) p
     ), later AS (
-        -- folded accepted messages after it: none unless the batch brought a late message
+        -- folded accepted messages from it on: none unless the batch brought a
+        -- late message (or one at the same time as a folded one)
         SELECT start.conversation_id, x.created_at, x.message_id, x.direction,
                (x.created_at AT TIME ZONE tz.tz)::date AS day, false AS is_prior
           FROM start CROSS JOIN tz
           JOIN switchboard.messages x
             ON x.agent_id = $1 AND x.conversation_id = start.conversation_id
            AND x.decision = 'accepted' AND x.message_id <= $2
-           AND (x.created_at, x.message_id) > (start.created_at, start.message_id)
+           AND x.created_at >= start.created_at
     ), pairs AS (
         SELECT s.sign, s.day, s.created_at, s.direction,
                lag(s.direction) OVER w AS p_dir, lag(s.created_at) OVER w AS p_at, s.is_prior

@@ -2,7 +2,7 @@
 -- field, after randomized event mixes; exact uniques; timezone day boundaries;
 -- call status paths; late events; purge
 begin;
-select plan(92);
+select plan(94);
 
 select setseed(0.42);
 
@@ -693,6 +693,44 @@ select pg_temp.matches_rebuild('00000000-0000-0000-0000-0000000000ad', 'AI task 
 select throws_ok($$select switchboard.record_outbound('00000000-0000-0000-0000-0000000000ad',
                      (select conversation_id from cad), 'huge', '{"tokens_used": 1e30}', '2026-08-06 09:02+00')$$,
                  '22003', 'bigint out of range', 'record_outbound: tokens beyond bigint fail (the cast to bigint)');
+
+-- 11. (0.10.0) messages at the same instants (six of them), some sessions
+-- shared by two conversations, folded in eight batches: the fold finds first
+-- messages and reply starts by time in hash aggregates, and breaks ties by
+-- message_id as a rebuild does
+insert into switchboard.agents (agent_id, display_name, timezone) values
+    ('00000000-0000-0000-0000-0000000000ae', 'ties', 'UTC');
+insert into switchboard.conversations (agent_id, phone)
+select '00000000-0000-0000-0000-0000000000ae', '+1201556' || lpad(i::text, 4, '0') from generate_series(1, 4) i;
+create function pg_temp.tied_messages(a uuid, n integer) returns void
+language plpgsql as $$
+declare
+    c record;
+begin
+    for i in 1 .. n loop
+        select * into c from switchboard.conversations x where x.agent_id = a order by random() limit 1;
+        insert into switchboard.messages (agent_id, conversation_id, session_id, direction, phone, decision, created_at)
+        values (a, c.conversation_id,
+                ('00000000-0000-0000-0005-' || lpad(floor(random() * 3)::int::text, 12, '0'))::uuid,
+                case when random() < 0.5 then 'inbound' else 'outbound' end, c.phone,
+                case when random() < 0.85 then 'accepted' else 'blocked' end,
+                '2026-01-05 00:00+00'::timestamptz + floor(random() * 6) * interval '1 hour');
+    end loop;
+end
+$$;
+do $$
+begin
+    for r in 1 .. 8 loop
+        perform pg_temp.tied_messages('00000000-0000-0000-0000-0000000000ae', 12);
+        perform count(*) from switchboard.daily_stats('00000000-0000-0000-0000-0000000000ae', '2026-01-05', '2026-01-05');
+    end loop;
+end
+$$;
+select results_eq($$select count(*), count(distinct m.created_at) from switchboard.messages m
+                     where m.agent_id = '00000000-0000-0000-0000-0000000000ae'$$,
+                  $$values (96::bigint, 6::bigint)$$, 'ties: 96 messages at six instants');
+select pg_temp.matches_rebuild('00000000-0000-0000-0000-0000000000ae',
+                               'ties: folded in eight batches, incremental equals rebuilt');
 
 -- 10. errors
 select throws_ok($$select * from switchboard.daily_stats('00000000-0000-0000-0000-00000000dead', '2026-01-01', '2026-01-02')$$,
