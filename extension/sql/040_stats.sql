@@ -438,17 +438,18 @@ COMMENT ON FUNCTION switchboard.stats_message_news(uuid, bigint, bigint) IS
 -- every visible one), as stats_delta rows: what adding them to the folded ones
 -- (message_id <= lo) changes.  Reads, writes nothing: the fold stores the
 -- result, a reader adds it to the folded figures.  Replies: for each
--- conversation of the batch, the pairs from its earliest accepted message in
--- the batch onwards, with the batch against without it (one index probe for
--- the previous accepted message, one range scan for the folded ones after it:
--- nothing for an in-order conversation); firsts and phones from `news`, the
--- batch's stats_message_news (NULL: computed here).  PL/pgSQL, so that a session keeps the plan (a SQL
--- function planned it again on every call: 5 ms an agent).  Hash and merge
--- joins off: with the generic estimates of a batch the planner hashed all the
--- agent's stats_first and stats_seen rows, a cost that grew with its history;
--- nested loops probe their indexes per batch row instead.  jit off: the JIT
--- compile (70-80 ms) cost more than it saved; work_mem 64MB: the batch's sorts
--- (firsts, pairs) stay in memory (4MB spilled a batch of 50,000 to disk).
+-- conversation of the batch, the pairs from its earliest time in the batch on,
+-- with the batch against without it (one index probe for the previous accepted
+-- message, one range scan for the folded ones from that time on: nothing for
+-- an in-order conversation); firsts and phones from `news`, the batch's
+-- stats_message_news (NULL: computed here).  PL/pgSQL, so that a session keeps
+-- the plan (a SQL function planned it again on every call: 5 ms an agent).
+-- Hash and merge joins off: with the generic estimates of a batch the planner
+-- hashed all the agent's stats_first and stats_seen rows, a cost that grew with
+-- its history; nested loops probe their indexes per batch row instead.  jit
+-- off: the JIT compile (70-80 ms) cost more than it saved; work_mem 64MB: the
+-- batch's sort (the pairs) stays in memory (4MB spilled a batch of 50,000 to
+-- disk).
 CREATE FUNCTION switchboard.stats_message_deltas(a uuid, lo bigint, hi bigint,
                                                  news switchboard.stats_news[] DEFAULT NULL)
 RETURNS TABLE (day date, category text, inbound bigint, accepted bigint, blocked bigint,
