@@ -188,18 +188,9 @@ BEGIN
     ), start AS (
         -- each conversation's earliest time in the batch (a hash aggregate, not
         -- a sort of the batch); the pairs are recomputed from that time on
-        SELECT acc.conversation_id, min(acc.created_at) AS created_at
+        SELECT acc.conversation_id, min(acc.created_at) AS created_at,
+               bool_or(acc.direction = 'outbound') AS has_outbound
           FROM acc GROUP BY acc.conversation_id
-    ), prior AS (
-        -- the folded accepted message before that time
-        SELECT start.conversation_id, p.created_at, p.message_id, p.direction, NULL::date AS day,
-               true AS is_prior
-          FROM start CROSS JOIN LATERAL (
-                SELECT x.created_at, x.message_id, x.direction FROM switchboard.messages x
-                 WHERE x.agent_id = $1 AND x.conversation_id = start.conversation_id
-                   AND x.decision = 'accepted' AND x.message_id <= $2
-                   AND x.created_at < start.created_at
-                 ORDER BY x.created_at DESC, x.message_id DESC LIMIT 1) p
     ), later AS (
         -- folded accepted messages from it on: none unless the batch brought a
         -- late message (or one at the same time as a folded one)
@@ -210,6 +201,21 @@ BEGIN
             ON x.agent_id = $1 AND x.conversation_id = start.conversation_id
            AND x.decision = 'accepted' AND x.message_id <= $2
            AND x.created_at >= start.created_at
+    ), prior AS (
+        -- the folded accepted message before that time, for a conversation
+        -- where it can make a pair: one with an outbound message in the batch
+        -- or folded messages from that time on (a batch of inbound messages
+        -- in order makes no pair with or without it)
+        SELECT start.conversation_id, p.created_at, p.message_id, p.direction, NULL::date AS day,
+               true AS is_prior
+          FROM start CROSS JOIN LATERAL (
+                SELECT x.created_at, x.message_id, x.direction FROM switchboard.messages x
+                 WHERE x.agent_id = $1 AND x.conversation_id = start.conversation_id
+                   AND x.decision = 'accepted' AND x.message_id <= $2
+                   AND x.created_at < start.created_at
+                 ORDER BY x.created_at DESC, x.message_id DESC LIMIT 1) p
+         WHERE start.has_outbound
+            OR EXISTS (SELECT FROM later WHERE later.conversation_id = start.conversation_id)
     ), pairs AS (
         SELECT s.sign, s.day, s.created_at, s.direction,
                lag(s.direction) OVER w AS p_dir, lag(s.created_at) OVER w AS p_at, s.is_prior

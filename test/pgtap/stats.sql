@@ -2,7 +2,7 @@
 -- field, after randomized event mixes; exact uniques; timezone day boundaries;
 -- call status paths; late events; purge
 begin;
-select plan(94);
+select plan(96);
 
 select setseed(0.42);
 
@@ -298,6 +298,20 @@ insert into switchboard.messages (agent_id, conversation_id, direction, phone, d
 select results_eq($$select replies, reply_latency_avg, rate_limited from switchboard.daily_stats('00000000-0000-0000-0000-0000000000a2', '2026-02-01', '2026-02-01')$$,
                   $$values (2::bigint, 4.000::numeric, 1::bigint)$$, 'a rejected inbound opens no reply pair');
 select pg_temp.matches_rebuild('00000000-0000-0000-0000-0000000000a2', 'after split pairs: incremental equals rebuilt');
+-- a batch of one late inbound message between a folded inbound and its reply:
+-- the reply moves to the late one (the fold needs the folded message before
+-- the batch here, though the batch has no outbound message)
+insert into switchboard.conversations (agent_id, conversation_id, phone)
+values ('00000000-0000-0000-0000-0000000000a2', '00000000-0000-0000-0000-0000000000ca', '+14155550101');
+insert into switchboard.messages (agent_id, conversation_id, direction, phone, created_at) values
+    ('00000000-0000-0000-0000-0000000000a2', '00000000-0000-0000-0000-0000000000ca', 'inbound', '+14155550101', '2026-02-02 10:00:00+00'),
+    ('00000000-0000-0000-0000-0000000000a2', '00000000-0000-0000-0000-0000000000ca', 'outbound', '+14155550101', '2026-02-02 10:05:00+00');
+select results_eq($$select replies, reply_latency_avg from switchboard.daily_stats('00000000-0000-0000-0000-0000000000a2', '2026-02-02', '2026-02-02')$$,
+                  $$values (1::bigint, 300.000::numeric)$$, 'a reply after five minutes');
+insert into switchboard.messages (agent_id, conversation_id, direction, phone, created_at) values
+    ('00000000-0000-0000-0000-0000000000a2', '00000000-0000-0000-0000-0000000000ca', 'inbound', '+14155550101', '2026-02-02 10:03:00+00');
+select results_eq($$select replies, reply_latency_avg from switchboard.daily_stats('00000000-0000-0000-0000-0000000000a2', '2026-02-02', '2026-02-02')$$,
+                  $$values (1::bigint, 120.000::numeric)$$, 'a late inbound alone in its batch takes the reply over');
 
 -- 5. one call through its status path: counted once, answered once, final status once
 insert into switchboard.calls (agent_id, call_sid, caller, status, started_at)
