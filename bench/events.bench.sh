@@ -39,7 +39,7 @@ setup_db() {
     select '00000000-0000-0000-0000-000000000000'::uuid, '+1415' || (2000000 + p)
       from generate_series(0, 9999) p where p % 1000 <> 0;
     "
-    for t in switchboard.conversations bench.naive_conversations bench.floor_conversations; do
+    for t in switchboard.conversations bench.naive_conversations bench.floor_conversations bench.shape_conversations; do
         setup_sql+="
     insert into $t (agent_id, phone, message_count, inbound_count, first_message_at, last_message_at,
                     last_inbound_at, created_at)
@@ -52,7 +52,7 @@ setup_db() {
     # triggers are off for the bulk load; rebuild_stats() then derives the
     # analytics (first messages, seen-sets, daily rows) from the raw rows.
     q -c "alter table switchboard.messages disable trigger user"
-    for t in switchboard bench.naive bench.floor; do
+    for t in switchboard bench.naive bench.floor bench.shape; do
         if [ $t = switchboard ]; then m=switchboard.messages c=switchboard.conversations
         else m=${t}_messages c=${t}_conversations; fi
         q -c "insert into $m (agent_id, conversation_id, session_id, direction, phone, body, decision, created_at)
@@ -63,6 +63,7 @@ setup_db() {
     q -c "insert into switchboard.contacts (agent_id, phone, total_requests, monthly_requests, requests_month, last_active_at)
           select agent_id, phone, 1, 1, date_trunc('month', now() - interval '1 day')::date, now() - interval '1 day'
             from switchboard.conversations" -c "select switchboard.rebuild_stats()" >/dev/null
+    q -c "insert into bench.shape_contacts select * from switchboard.contacts"
     q -c "vacuum analyze" -c "checkpoint"
 }
 setup_db $DB
@@ -85,6 +86,8 @@ script naive spread "select bench.naive_record_inbound($AG, $PH, 'hello', '{}');
 script naive_hot hot "select bench.naive_record_inbound($AG, $PH, 'hello', '{}');"
 script floor spread "select bench.floor_record_inbound($AG, $PH, 'hello', '{}');"
 script floor_plpgsql spread "select bench.floor_plpgsql_record_inbound($AG, $PH, 'hello', '{}');"
+script shape spread "select bench.shape_record_inbound($AG, $PH, 'hello', '{}');"
+script shape_nc spread "select bench.shape_no_contact_record_inbound($AG, $PH, 'hello', '{}');"
 script ours_sp spread "select * from bench.record_inbound_search_path($AG, $PH, 'hello', '{}');"
 
 # run NAME SCRIPT SYNC -> prints "tps p50_ms p99_ms", measured after WARM
@@ -116,13 +119,13 @@ q -c "vacuum analyze" -c "checkpoint"
 best() { if awk -v a="${1%% *}" -v b="${2%% *}" 'BEGIN { exit !(a >= b) }'; then echo "$1"; else echo "$2"; fi; }
 declare -A R
 for round in 1 2; do
-    for s in floor floor_plpgsql naive ours ours_sp naive_hot ours_hot; do
+    for s in floor floor_plpgsql naive ours ours_sp naive_hot ours_hot shape shape_nc; do
         r=$(run "${s}_$round" "$s" off)
         R[$s]=$( [ -n "${R[$s]:-}" ] && best "${R[$s]}" "$r" || echo "$r")
     done
 done
 floor=${R[floor]}; floor_p=${R[floor_plpgsql]}; naive=${R[naive]}; ours=${R[ours]}; ours_sp=${R[ours_sp]}
-naive_hot=${R[naive_hot]}; ours_hot=${R[ours_hot]}
+naive_hot=${R[naive_hot]}; ours_hot=${R[ours_hot]}; shape=${R[shape]}; shape_nc=${R[shape_nc]}
 echo "record_inbound, $CLIENTS clients, ${T}s each after ${WARM}s of warm-up (better of 2 interleaved runs), synchronous_commit off"
 row "(b) floor: upsert + insert (SQL function)" "$floor"
 row "    floor in plpgsql (cached plan)" "$floor_p"
@@ -131,6 +134,8 @@ row "switchboard.record_inbound" "$ours"
 row "    the same with SET search_path" "$ours_sp"
 row "(a) naive, one hot agent" "$naive_hot"
 row "record_inbound, one hot agent" "$ours_hot"
+row "record_inbound's statements in plpgsql" "$shape"
+row "    the same without the contact's row" "$shape_nc"
 # The analytics (issue 5) are part of every event (0.9.0 on: the fold beside
 # the runs); without them:
 ours_nr=$(NO_FOLD=1 RUN_PGOPTIONS="-c switchboard.stats_rollup=off" run ours_norollup ours off)
@@ -251,4 +256,9 @@ echo "    record_inbound / floor, big table  $(ratio "$(tps "$ours_big")" "$(tps
 echo "    wal_compression=lz4: record_inbound $(ratio "$(tps "$ours_big_lz4")" "$(tps "$ours_small_lz4")"), the floor $(ratio "$(tps "$floor_big_lz4")" "$(tps "$floor_small_lz4")")"
 echo "  record_inbound / floor in plpgsql    $(ratio "$(tps "$ours")" "$(tps "$floor_p")")"
 echo "  SET search_path / schema-qualified   $(ratio "$(tps "$ours_sp")" "$(tps "$ours")")"
+# What the (a) target asks of the statements' shape: the event's two statements
+# with cached plans and no logic, with and without the contact's row
+echo "  its statements in plpgsql / (a)      $(ratio "$(tps "$shape")" "$(tps "$naive")")"
+echo "    without the contact's row / (a)    $(ratio "$(tps "$shape_nc")" "$(tps "$naive")")"
+echo "  record_inbound / its statements      $(ratio "$(tps "$ours")" "$(tps "$shape")")"
 psql -X -q -d postgres -c "drop database $DB" -c "drop database $BIGDB"

@@ -4,7 +4,13 @@
 --     (regex normalize, read settings, count recent rows in messages, count
 --     today's conversations, upsert, insert, bump a daily row);
 --   bench.floor_record_inbound: the two-row floor, a plain SQL function that
---     only upserts the conversation and inserts the message.
+--     only upserts the conversation and inserts the message;
+--   bench.shape_record_inbound: record_inbound's own two statements for an
+--     accepted message (read and lock; bump, count the contact, insert) in
+--     plpgsql, with the number passed already normalized and no decision
+--     logic: what that shape of work costs at best with cached plans, and
+--     bench.shape_no_contact_record_inbound the same without the contact's
+--     row (two rows written instead of three).
 DROP SCHEMA IF EXISTS bench CASCADE;
 CREATE SCHEMA bench;
 
@@ -19,6 +25,10 @@ CREATE TABLE bench.naive_daily_stats (
 
 CREATE TABLE bench.floor_conversations (LIKE switchboard.conversations INCLUDING ALL) WITH (fillfactor = 80);
 CREATE TABLE bench.floor_messages (LIKE switchboard.messages INCLUDING ALL);
+
+CREATE TABLE bench.shape_conversations (LIKE switchboard.conversations INCLUDING ALL) WITH (fillfactor = 80);
+CREATE TABLE bench.shape_messages (LIKE switchboard.messages INCLUDING ALL);
+CREATE TABLE bench.shape_contacts (LIKE switchboard.contacts INCLUDING ALL) WITH (fillfactor = 80);
 
 CREATE FUNCTION bench.naive_record_inbound(p_agent uuid, p_from text, p_body text,
                                            p_metadata jsonb DEFAULT '{}')
@@ -142,3 +152,86 @@ RETURNS TABLE (decision text, conversation_id uuid, session_id uuid, message_id 
 AS '$libdir/switchboard', 'record_inbound'
 LANGUAGE C VOLATILE ROWS 1
 SET search_path = pg_catalog, pg_temp;
+
+-- record_inbound's statements for an accepted inbound message on an open
+-- conversation whose contact exists (the steady state of BENCH=events), as
+-- plpgsql with cached plans: statement 1 reads the agent, the blocklist, the
+-- conversation (locked) and the contact; statement 2 bumps the conversation,
+-- counts the contact and stores the message.  No normalization (the number is
+-- passed in E.164), no decision, no hourly log arithmetic: a ceiling for a
+-- path that does this work in two SPI statements.
+CREATE FUNCTION bench.shape_record_inbound(p_agent uuid, p_phone text, p_body text,
+                                           p_metadata jsonb DEFAULT '{}')
+RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    r record;
+    v_id bigint;
+BEGIN
+    SELECT a.sms_enabled, a.rate_limit_per_hour, a.max_daily_conversations, a.timezone,
+           a.session_timeout_minutes, a.default_region,
+           EXISTS (SELECT FROM bench.naive_blocked b WHERE b.agent_id = a.agent_id AND b.phone = p_phone) AS blocked,
+           c.conversation_id, c.session_id, c.last_message_at, c.rate_window,
+           k.tier, k.monthly_requests, k.requests_month
+      INTO r
+      FROM switchboard.agents a
+      LEFT JOIN LATERAL (SELECT conversation_id, session_id, last_message_at, rate_window
+                           FROM bench.shape_conversations
+                          WHERE agent_id = a.agent_id AND phone = p_phone FOR UPDATE) c ON true
+      LEFT JOIN LATERAL (SELECT tier, monthly_requests, requests_month FROM bench.shape_contacts
+                          WHERE agent_id = a.agent_id AND phone = p_phone) k ON true
+     WHERE a.agent_id = p_agent;
+    WITH bump AS (
+        UPDATE bench.shape_conversations
+           SET message_count = message_count + 1, inbound_count = inbound_count + 1,
+               first_message_at = least(first_message_at, now()),
+               last_message_at = greatest(last_message_at, now()),
+               last_inbound_at = greatest(last_inbound_at, now()),
+               rate_window = ARRAY[now()], is_active = true, updated_at = now()
+         WHERE agent_id = p_agent AND conversation_id = r.conversation_id),
+    contact AS (
+        UPDATE bench.shape_contacts k
+           SET total_requests = k.total_requests + 1, monthly_requests = k.monthly_requests + 1,
+               requests_month = greatest(k.requests_month, date_trunc('month', now())::date),
+               last_active_at = greatest(k.last_active_at, now()), updated_at = now()
+         WHERE k.agent_id = p_agent AND k.phone = p_phone)
+    INSERT INTO bench.shape_messages (agent_id, conversation_id, session_id, direction, phone, body,
+                                      metadata, decision, created_at)
+    VALUES (p_agent, r.conversation_id, r.session_id, 'inbound', p_phone, p_body, p_metadata, 'accepted', now())
+    RETURNING message_id INTO v_id;
+    RETURN v_id;
+END
+$$;
+
+-- The same without the contact: no contact probe, no contact row written.
+CREATE FUNCTION bench.shape_no_contact_record_inbound(p_agent uuid, p_phone text, p_body text,
+                                                      p_metadata jsonb DEFAULT '{}')
+RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    r record;
+    v_id bigint;
+BEGIN
+    SELECT a.sms_enabled, a.rate_limit_per_hour, a.max_daily_conversations, a.timezone,
+           a.session_timeout_minutes, a.default_region,
+           EXISTS (SELECT FROM bench.naive_blocked b WHERE b.agent_id = a.agent_id AND b.phone = p_phone) AS blocked,
+           c.conversation_id, c.session_id, c.last_message_at, c.rate_window
+      INTO r
+      FROM switchboard.agents a
+      LEFT JOIN LATERAL (SELECT conversation_id, session_id, last_message_at, rate_window
+                           FROM bench.shape_conversations
+                          WHERE agent_id = a.agent_id AND phone = p_phone FOR UPDATE) c ON true
+     WHERE a.agent_id = p_agent;
+    WITH bump AS (
+        UPDATE bench.shape_conversations
+           SET message_count = message_count + 1, inbound_count = inbound_count + 1,
+               first_message_at = least(first_message_at, now()),
+               last_message_at = greatest(last_message_at, now()),
+               last_inbound_at = greatest(last_inbound_at, now()),
+               rate_window = ARRAY[now()], is_active = true, updated_at = now()
+         WHERE agent_id = p_agent AND conversation_id = r.conversation_id)
+    INSERT INTO bench.shape_messages (agent_id, conversation_id, session_id, direction, phone, body,
+                                      metadata, decision, created_at)
+    VALUES (p_agent, r.conversation_id, r.session_id, 'inbound', p_phone, p_body, p_metadata, 'accepted', now())
+    RETURNING message_id INTO v_id;
+    RETURN v_id;
+END
+$$;
