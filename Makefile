@@ -20,7 +20,7 @@ MODULEDIR = extension
 # Versions: the install script of the current version is built from
 # extension/sql/*.sql; upgrade scripts to it from extension/upgrade/*--$(EXTVERSION).sql
 # followed by 099_secure_tables.sql.  Scripts of older versions are committed
-# as shipped (extension/switchboard--0.1.0.sql .. --0.9.0.sql, --0.1.0--0.2.0.sql .. --0.8.0--0.9.0.sql)
+# as shipped (extension/switchboard--0.1.0.sql .. --0.10.0.sql, --0.1.0--0.2.0.sql .. --0.9.0--0.10.0.sql)
 # and never edited.
 SB_INSTALL_SQL = extension/$(EXTENSION_NAME)--$(EXTVERSION).sql
 SB_UPGRADE_SRCS = $(wildcard extension/upgrade/*--$(EXTVERSION).sql)
