@@ -2,7 +2,7 @@
 -- field, after randomized event mixes; exact uniques; timezone day boundaries;
 -- call status paths; late events; purge
 begin;
-select plan(96);
+select plan(97);
 
 select setseed(0.42);
 
@@ -754,6 +754,16 @@ select throws_ok($$select * from switchboard.daily_stats('00000000-0000-0000-000
 select throws_ok($$select * from switchboard.agent_summary('00000000-0000-0000-0000-0000000000a1', 0)$$,
                  '22023', null, 'a window of 0 days: 22023');
 select throws_ok($$select switchboard.purge('-1 day')$$, '22023', null, 'a negative retention: 22023');
+
+-- 12. (0.11.0) the fold's per-agent statements keep one generic plan per
+-- session: planned again for each agent they cost a third of a fold of many
+-- small batches
+select is((select count(*) filter (where 'plan_cache_mode=force_generic_plan' = any (p.proconfig))
+             from pg_proc p
+            where p.pronamespace = 'switchboard'::regnamespace
+              and p.proname in ('stats_message_news', 'stats_message_deltas')),
+          2::bigint,
+          'the fold''s news and deltas run with plan_cache_mode = force_generic_plan');
 
 select * from finish();
 rollback;
